@@ -1,0 +1,24 @@
+"""Makes components from the choices in a validated pipeline: the first place heavy libraries load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fswap.components import ComponentChoice
+from fswap.errors import FswapError, PluginError
+from fswap.plugins import DISABLE_ENV
+
+
+def build(choice: ComponentChoice) -> Any:
+    """Import the component's factory and call it with its own frozen config (and nothing else)."""
+    factory = choice.spec.load_factory()
+    try:
+        return factory(choice.config)
+    except FswapError:
+        raise
+    except Exception as exc:
+        raise PluginError(
+            f"[{choice.section}] {choice.spec.kind} '{choice.spec.name}' ({choice.provider}) failed to build: "
+            f"{type(exc).__name__}: {exc}. Choose another component or disable the plugin with "
+            f"{DISABLE_ENV}={choice.provider.plugin}"
+        ) from exc

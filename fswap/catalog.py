@@ -1,0 +1,100 @@
+"""The catalog: kind → name → component spec, built once per run from the plugin manager."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+import attrs
+
+from fswap.components import ComponentSpec, Kind, Provider
+from fswap.errors import ComponentNotFoundError, PluginError
+from fswap.hookspecs import REGISTRATION_HOOKS
+from fswap.plugins import DISABLE_ENV, PluginManager
+
+
+@attrs.frozen
+class Entry:
+    """A registered component and where it came from."""
+
+    spec: ComponentSpec
+    provider: Provider
+
+
+class Catalog:
+    """Every component the installed plugins offer, indexed by kind and name (aliases included)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[Kind, dict[str, Entry]] = {kind: {} for kind in Kind}
+        self._aliases: dict[Kind, dict[str, str]] = {kind: {} for kind in Kind}
+
+    @classmethod
+    def from_plugin_manager(cls, pm: PluginManager) -> Catalog:
+        catalog = cls()
+        for hook_name, kinds in REGISTRATION_HOOKS.items():
+            hook = getattr(pm.hook, hook_name)
+            for impl in hook.get_hookimpls():
+                provider = pm.provider_of(impl.plugin_name)
+                try:
+                    specs = impl.function() or []
+                except Exception as exc:
+                    raise PluginError(
+                        f"plugin '{impl.plugin_name}' ({provider}) raised in {hook_name}: "
+                        f"{type(exc).__name__}: {exc}. Disable it with {DISABLE_ENV}={impl.plugin_name}"
+                    ) from exc
+                for spec in specs:
+                    if not isinstance(spec, ComponentSpec):
+                        raise PluginError(
+                            f"plugin '{impl.plugin_name}' ({provider}) returned {type(spec).__name__} from "
+                            f"{hook_name}; expected ComponentSpec"
+                        )
+                    if spec.kind not in kinds:
+                        raise PluginError(
+                            f"plugin '{impl.plugin_name}' ({provider}) returned a {spec.kind} "
+                            f"'{spec.name}' from {hook_name}, which takes only {', '.join(kinds)}"
+                        )
+                    catalog.add(spec, provider)
+        return catalog
+
+    def add(self, spec: ComponentSpec, provider: Provider) -> None:
+        """Add one component; a name (or alias) already taken is an error naming both providers."""
+        for name in (spec.name, *spec.aliases):
+            existing = self._lookup(spec.kind, name)
+            if existing is not None:
+                raise PluginError(
+                    f"{spec.kind} name '{name}' is registered twice: by {existing.provider} "
+                    f"(plugin '{existing.provider.plugin}') and by {provider} (plugin '{provider.plugin}'). "
+                    f"Disable one with {DISABLE_ENV}=<plugin>"
+                )
+        self._entries[spec.kind][spec.name] = Entry(spec, provider)
+        for alias in spec.aliases:
+            self._aliases[spec.kind][alias] = spec.name
+
+    def _lookup(self, kind: Kind, name: str) -> Entry | None:
+        name = self._aliases[kind].get(name, name)
+        return self._entries[kind].get(name)
+
+    def get(self, kind: Kind | str, name: str, *, where: str = "") -> Entry:
+        """The entry for `name`, or a ComponentNotFoundError listing what exists and the closest match."""
+        kind = Kind(kind)
+        entry = self._lookup(kind, name)
+        if entry is not None:
+            return entry
+        available = self.names(kind)
+        listing = ", ".join(f"{n} ({self._entries[kind][n].provider})" for n in available) or "none installed"
+        close = difflib.get_close_matches(name, [*available, *self._aliases[kind]], n=1, cutoff=0.6)
+        hint = f" Did you mean '{self._aliases[kind].get(close[0], close[0])}'?" if close else ""
+        prefix = f"{where}: " if where else ""
+        raise ComponentNotFoundError(f"{prefix}no {kind} named '{name}'. Available: {listing}.{hint}")
+
+    def names(self, kind: Kind | str) -> list[str]:
+        return sorted(self._entries[Kind(kind)])
+
+    def __iter__(self) -> Iterator[Entry]:
+        for kind in Kind:
+            for name in sorted(self._entries[kind]):
+                yield self._entries[kind][name]
+
+    def __contains__(self, item: tuple[Kind | str, str]) -> bool:
+        kind, name = item
+        return self._lookup(Kind(kind), name) is not None

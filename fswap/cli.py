@@ -1,0 +1,250 @@
+"""The `fswap` command line. User errors print one line and exit 2; `--debug` shows tracebacks."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import attrs
+import click
+
+from fswap import __version__
+from fswap.catalog import Catalog
+from fswap.components import Kind
+from fswap.config import load_pipeline
+from fswap.errors import FswapError
+from fswap.plugins import PluginManager, make_plugin_manager
+from fswap.schema import option_rows, render_reference
+
+
+@attrs.define
+class Session:
+    """Per-invocation state: the plugin manager and catalog are built once, on first use."""
+
+    debug: bool = False
+    _pm: PluginManager | None = None
+    _catalog: Catalog | None = None
+
+    @property
+    def pm(self) -> PluginManager:
+        if self._pm is None:
+            self._pm = make_plugin_manager()
+        return self._pm
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = Catalog.from_plugin_manager(self.pm)
+        return self._catalog
+
+
+pass_session = click.make_pass_decorator(Session, ensure=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(__version__, prog_name="fswap")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """fswap: plugin-based face swapping (extract → train → convert → evaluate).
+
+    Outputs are synthetic media and are marked as such; see the README's responsible-use terms.
+    """
+    ctx.ensure_object(Session).debug = debug
+
+
+@cli.command()
+@click.argument("pipeline", type=click.Path(path_type=Path))
+@click.option("--stage", "stages", multiple=True, default=("all",), show_default=True,
+              help="Stage to run (extract, train, convert, evaluate or all); repeatable.")
+@click.option("--resume/--fresh", default=True, show_default=True,
+              help="Continue earlier work in the workdir, or discard it and start the stages over.")
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+@pass_session
+def run(session: Session, pipeline: Path, stages: tuple[str, ...], resume: bool, no_progress: bool) -> None:
+    """Run the stages of PIPELINE (a pipeline.toml)."""
+    from fswap.run import RunContext, run_pipeline
+    from fswap.stages import STAGES
+
+    valid = {"all", *(s.name for s in STAGES)}
+    bad = [s for s in stages if s not in valid]
+    if bad:
+        raise click.BadParameter(f"'{bad[0]}'; valid: {', '.join(sorted(valid))}", param_hint="--stage")
+    config = load_pipeline(pipeline, catalog=session.catalog)
+    ctx = RunContext(pipeline=config, catalog=session.catalog, pm=session.pm, resume=resume,
+                     progress=not no_progress)
+    results = run_pipeline(ctx, stages)
+    for result in results:
+        click.echo(f"[{result.stage}] " + ", ".join(f"{k}={v}" for k, v in result.summary.items()))
+        for label, path in result.outputs.items():
+            click.echo(f"  {label}: {path}")
+
+
+@cli.command()
+@click.argument("pipeline", type=click.Path(path_type=Path))
+@pass_session
+def validate(session: Session, pipeline: Path) -> None:
+    """Check PIPELINE without running anything (never imports TensorFlow)."""
+    config = load_pipeline(pipeline, catalog=session.catalog)
+    click.echo(f"{pipeline}: valid; stages: {', '.join(config.stages)}; workdir: {config.workdir.root}")
+
+
+@cli.group()
+def plugins() -> None:
+    """Inspect installed plugins and their components."""
+
+
+@plugins.command("list")
+@click.option("--kind", type=click.Choice([k.value for k in Kind]), help="Only this kind.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_session
+def plugins_list(session: Session, kind: str | None, as_json: bool) -> None:
+    """List every component by kind, with the distribution that provides it."""
+    rows = [
+        {
+            "kind": str(e.spec.kind),
+            "name": e.spec.name,
+            "aliases": list(e.spec.aliases),
+            "summary": e.spec.summary,
+            "plugin": e.provider.plugin,
+            "distribution": e.provider.distribution,
+            "version": e.provider.version,
+        }
+        for e in session.catalog
+        if kind is None or e.spec.kind == kind
+    ]
+    if as_json:
+        kinds = [kind] if kind else [k.value for k in Kind]
+        click.echo(json.dumps({"kinds": kinds, "components": rows}, indent=2))
+        return
+    current = None
+    for row in rows:
+        if row["kind"] != current:
+            current = row["kind"]
+            click.echo(f"{current}:")
+        click.echo(f"  {row['name']:<24} {row['distribution']} {row['version']:<8} {row['summary']}")
+
+
+@plugins.command("show")
+@click.argument("kind", type=click.Choice([k.value for k in Kind]))
+@click.argument("name")
+@pass_session
+def plugins_show(session: Session, kind: str, name: str) -> None:
+    """Show one component: its provider and every option with type, default and help."""
+    entry = session.catalog.get(kind, name)
+    click.echo(f"{entry.spec.kind} '{entry.spec.name}' from {entry.provider} (plugin '{entry.provider.plugin}')")
+    if entry.spec.summary:
+        click.echo(entry.spec.summary)
+    click.echo(f"factory: {entry.spec.factory}")
+    for row in option_rows(entry.spec.config):
+        click.echo(f"  {row['name']} ({row['type']}, default {row['default']}): {row['help']}")
+
+
+@cli.command()
+@pass_session
+def schema(session: Session) -> None:
+    """Print the pipeline.toml reference generated from the config classes (Markdown)."""
+    click.echo(render_reference(session.catalog), nl=False)
+
+
+@cli.group()
+def weights() -> None:
+    """Known model weights: list them, fetch them into the cache, or import a local file."""
+
+
+def _weights_specs(session: Session) -> dict[str, Any]:
+    specs = {}
+    for group in session.pm.hook.fswap_register_weights():
+        for spec in group or []:
+            specs[spec.name] = spec
+    return specs
+
+
+def _weights_spec(session: Session, name: str) -> Any:
+    specs = _weights_specs(session)
+    if name not in specs:
+        raise FswapError(f"no weights named '{name}'; known: {', '.join(sorted(specs)) or 'none'}")
+    return specs[name]
+
+
+@weights.command("list")
+@pass_session
+def weights_list(session: Session) -> None:
+    """List fetchable weights, their licence and whether they are cached."""
+    from fswap.weights import cached_path
+
+    for spec in _weights_specs(session).values():
+        state = "cached" if cached_path(spec).is_file() else "not cached"
+        click.echo(f"{spec.name:<22} {state:<11} licence: {spec.licence}; source: {spec.url}")
+
+
+@weights.command("fetch")
+@click.argument("name")
+@click.option("--from-file", "source", type=click.Path(path_type=Path),
+              help="Import a file you already have instead of downloading (checksum still verified).")
+@pass_session
+def weights_fetch(session: Session, name: str, source: Path | None) -> None:
+    """Download NAME into the cache (atomic, checksum verified when known)."""
+    from fswap.weights import fetch
+
+    spec = _weights_spec(session, name)
+    click.echo(f"{spec.name}: source {source or spec.url}; licence: {spec.licence}", err=True)
+    path = fetch(spec, source=source)
+    click.echo(str(path))
+
+
+@weights.command("path")
+@click.argument("name")
+@pass_session
+def weights_path(session: Session, name: str) -> None:
+    """Print where NAME's weights are (plugin-resolved or cached)."""
+    from fswap.weights import cached_path
+
+    spec = _weights_spec(session, name)
+    resolved = session.pm.hook.fswap_resolve_weights(name=name)
+    click.echo(str(resolved or cached_path(spec)))
+
+
+def _add_plugin_commands(session: Session) -> None:
+    session.pm.hook.fswap_add_cli_commands(cli=cli)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: runs the CLI and maps errors to exit codes (2 user error, 1 internal)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    session = Session(debug=debug)
+    try:
+        _add_plugin_commands(session)
+        cli.main(args=args, prog_name="fswap", standalone_mode=False, obj=session)
+    except FswapError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"fswap: error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.Abort:
+        click.echo("fswap: aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("fswap: interrupted", err=True)
+        return 130
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        else:
+            click.echo(f"fswap: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                       err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""pipeline.toml → PipelineConfig: the skeleton (workdir, seed, stages) and each stage's own config."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from fswap.catalog import Catalog
+from fswap.errors import ConfigError
+from fswap.stages import STAGES, StageInfo
+from fswap.structure import Context, convert_value, describe_type, structure, _Mismatch
+from fswap.workdir import Workdir
+
+
+@attrs.frozen
+class PipelineConfig:
+    """A validated pipeline: where it works, its seed, and the config of each stage it defines."""
+
+    source: Path
+    workdir: Workdir
+    seed: int
+    stages: dict[str, Any]
+
+    def stage(self, name: str) -> Any | None:
+        return self.stages.get(name)
+
+
+TOP_LEVEL = {"workdir": (Path, "Folder for face sets, model, outputs (relative to this file)."),
+             "seed": (int, "Random seed for augmentation and initialisation.")}
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file; syntax errors name the file with line and column."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such pipeline file")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: TOML syntax error: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name}: not a UTF-8 text file ({exc.reason})") from exc
+
+
+def parse_pipeline(
+    data: Mapping[str, Any],
+    *,
+    source: Path,
+    catalog: Catalog,
+    stages: tuple[StageInfo, ...] = STAGES,
+) -> PipelineConfig:
+    """Validate a parsed pipeline table into a PipelineConfig (no TensorFlow is imported)."""
+    ctx = Context(source=source.name, base_dir=source.parent.resolve(), catalog=catalog)
+    by_name = {s.name: s for s in stages}
+    unknown = [k for k in data if k not in TOP_LEVEL and k not in by_name]
+    if unknown:
+        valid = ", ".join([*TOP_LEVEL, *by_name])
+        raise ConfigError(f"{ctx.source}: unknown top-level key or section '{unknown[0]}'; valid: {valid}")
+    values: dict[str, Any] = {"workdir": source.parent.resolve() / "fswap-work", "seed": 0}
+    for key, (tp, _help) in TOP_LEVEL.items():
+        if key in data:
+            try:
+                values[key] = convert_value(data[key], tp, ctx, "")
+            except _Mismatch:
+                raise ConfigError(
+                    f"{ctx.source}: {key} must be {describe_type(tp)}, received {data[key]!r}"
+                ) from None
+    stage_configs: dict[str, Any] = {}
+    for info in stages:
+        if info.name in data:
+            stage_configs[info.name] = structure(info.config_class(), data[info.name], ctx=ctx, section=info.name)
+    if not stage_configs:
+        valid = ", ".join(f"[{s.name}]" for s in stages) or "none registered"
+        raise ConfigError(f"{ctx.source}: defines no stage; add at least one of {valid}")
+    pipeline = PipelineConfig(
+        source=source.resolve(), workdir=Workdir(values["workdir"]), seed=values["seed"], stages=stage_configs
+    )
+    for config in stage_configs.values():
+        check = getattr(config, "check", None)
+        if callable(check):
+            check(pipeline)
+    return pipeline
+
+
+def load_pipeline(path: Path, *, catalog: Catalog, stages: tuple[StageInfo, ...] = STAGES) -> PipelineConfig:
+    """Read and validate a pipeline.toml file."""
+    return parse_pipeline(read_toml(path), source=path, catalog=catalog, stages=stages)

@@ -1,0 +1,1 @@
+"""Face sets on disk, augmentation and the training input pipeline."""

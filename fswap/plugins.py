@@ -1,0 +1,90 @@
+"""Builds the plugin manager for one run from the `fswap.plugins` entry-point group (never global)."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import pluggy
+
+from fswap import hookspecs
+from fswap.components import Provider
+from fswap.errors import PluginError
+
+ENTRY_POINT_GROUP = "fswap.plugins"
+DISABLE_ENV = "FSWAP_DISABLE_PLUGINS"
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager plus the provider (distribution, version) of every registered plugin."""
+
+    def __init__(self) -> None:
+        super().__init__("fswap")
+        self.add_hookspecs(hookspecs)
+        self.providers: dict[str, Provider] = {}
+
+    def register_plugin(self, plugin: Any, name: str, provider: Provider) -> None:
+        self.register(plugin, name=name)
+        self.providers[name] = provider
+
+    def provider_of(self, plugin_name: str) -> Provider:
+        return self.providers.get(plugin_name, Provider(plugin_name, plugin_name, "unknown"))
+
+
+def disabled_plugins(environ: dict[str, str] | None = None) -> set[str]:
+    """Entry-point names listed in FSWAP_DISABLE_PLUGINS (comma separated)."""
+    raw = (environ if environ is not None else os.environ).get(DISABLE_ENV, "")
+    return {part.strip() for part in raw.split(",") if part.strip()}
+
+
+def _entry_points() -> Iterable[md.EntryPoint]:
+    return md.entry_points(group=ENTRY_POINT_GROUP)
+
+
+def make_plugin_manager(
+    *, extra_plugins: Iterable[tuple[str, Any]] = (), environ: dict[str, str] | None = None
+) -> PluginManager:
+    """Load every installed fswap plugin (minus disabled ones) into a fresh manager.
+
+    `extra_plugins` are (name, module-or-object) pairs registered as if they came from an entry point
+    (used by tests and by programs embedding fswap). A plugin that fails to import is a PluginError
+    naming the entry point, its distribution and the switch that disables it.
+    """
+    pm = PluginManager()
+    disabled = disabled_plugins(environ)
+    seen: dict[str, Provider] = {}
+    for ep in sorted(_entry_points(), key=lambda e: e.name):
+        dist = ep.dist
+        provider = Provider(ep.name, dist.name if dist else "unknown", dist.version if dist else "unknown")
+        if ep.name in disabled:
+            continue
+        if ep.name in seen:
+            other = seen[ep.name]
+            if (other.distribution, other.version) == (provider.distribution, provider.version):
+                continue  # the same distribution visible twice on sys.path
+            raise PluginError(
+                f"plugin name '{ep.name}' is registered by both {other} and {provider}; uninstall one or "
+                f"disable it with {DISABLE_ENV}={ep.name}"
+            )
+        seen[ep.name] = provider
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            raise PluginError(
+                f"plugin '{ep.name}' ({provider}) failed to load: {type(exc).__name__}: {exc}. "
+                f"Fix or uninstall it, or disable it with {DISABLE_ENV}={ep.name}"
+            ) from exc
+        try:
+            pm.register_plugin(plugin, ep.name, provider)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(
+                f"plugin '{ep.name}' ({provider}) has an invalid hook: {exc}. "
+                f"Disable it with {DISABLE_ENV}={ep.name}"
+            ) from exc
+    for name, plugin in extra_plugins:
+        if name in disabled:
+            continue
+        pm.register_plugin(plugin, name, Provider(name, name, "local"))
+    return pm

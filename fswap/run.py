@@ -1,0 +1,93 @@
+"""Runs the stages of a validated pipeline in order and reports where their outputs are."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from fswap.catalog import Catalog
+from fswap.config import PipelineConfig
+from fswap.errors import ConfigError
+from fswap.plugins import PluginManager
+from fswap.stages import STAGES, StageInfo
+from fswap.structure import unstructure
+
+
+@attrs.frozen
+class RunContext:
+    """What a stage runner receives besides its own config."""
+
+    pipeline: PipelineConfig
+    catalog: Catalog
+    pm: PluginManager
+    resume: bool = True  # False (--fresh) discards earlier work of the stages being run
+    progress: bool = True
+
+    @property
+    def workdir(self) -> Any:
+        return self.pipeline.workdir
+
+
+@attrs.frozen
+class StageResult:
+    """A finished stage: numbers for its summary and the files people will want to open."""
+
+    stage: str
+    summary: dict[str, Any] = attrs.field(factory=dict)
+    outputs: dict[str, Path] = attrs.field(factory=dict)
+
+
+def select_stages(
+    pipeline: PipelineConfig, requested: Sequence[str], stages: tuple[StageInfo, ...] = STAGES
+) -> list[StageInfo]:
+    """The stages to run: all defined ones, or the requested ones (each must be defined)."""
+    if not requested or "all" in requested:
+        return [s for s in stages if s.name in pipeline.stages]
+    chosen = []
+    for info in stages:
+        if info.name in requested:
+            if info.name not in pipeline.stages:
+                raise ConfigError(f"{pipeline.source.name}: --stage {info.name} but the file has no [{info.name}]")
+            chosen.append(info)
+    return chosen
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON via a temporary file and rename, so a crash never leaves a truncated file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=False)
+            fh.write("\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def run_pipeline(
+    ctx: RunContext, requested: Sequence[str] = (), stages: tuple[StageInfo, ...] = STAGES
+) -> list[StageResult]:
+    """Run the selected stages in order; each reads and writes the workdir."""
+    chosen = select_stages(ctx.pipeline, requested, stages)
+    ctx.pipeline.workdir.root.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(
+        ctx.pipeline.workdir.resolved_config,
+        {
+            "source": str(ctx.pipeline.source),
+            "seed": ctx.pipeline.seed,
+            "stages": {name: unstructure(cfg) for name, cfg in ctx.pipeline.stages.items()},
+        },
+    )
+    results = []
+    for info in chosen:
+        runner = info.load_runner()
+        results.append(runner(ctx, ctx.pipeline.stages[info.name]))
+    return results

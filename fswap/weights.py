@@ -1,0 +1,115 @@
+"""Model weights: known downloadable files (registered by plugins), a user cache, checksummed fetches.
+
+A component's config has `weights = "path"`; when it is not set the component asks `find_weights(name)`,
+which looks in the cache that `fswap weights fetch NAME` fills. Tests and demos never download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+
+from fswap.errors import WeightsError
+
+CACHE_ENV = "FSWAP_CACHE_DIR"
+
+
+@attrs.frozen
+class WeightsSpec:
+    """A weights file users can fetch: where from, its checksum and its licence."""
+
+    name: str
+    url: str
+    filename: str
+    licence: str
+    sha256: str | None = None
+    summary: str = ""
+
+
+def cache_dir() -> Path:
+    """The weights cache: $FSWAP_CACHE_DIR, else $XDG_CACHE_HOME/fswap/weights, else ~/.cache/…"""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "fswap" / "weights"
+
+
+def cached_path(spec: WeightsSpec) -> Path:
+    return cache_dir() / spec.name / spec.filename
+
+
+def find_weights(spec: WeightsSpec, configured: Path | None) -> Path:
+    """The configured file if given (must exist), else the cached download, else a WeightsError that
+    says how to get it."""
+    if configured is not None:
+        if not configured.is_file():
+            raise WeightsError(f"weights file {configured} does not exist")
+        return configured
+    path = cached_path(spec)
+    if path.is_file():
+        return path
+    raise WeightsError(
+        f"no weights for '{spec.name}': set weights = \"/path/to/{spec.filename}\" in the component's table, "
+        f"or run `fswap weights fetch {spec.name}` while online (source: {spec.url}; licence: {spec.licence})"
+    )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch(
+    spec: WeightsSpec,
+    *,
+    source: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Download (or copy from a local `source`) into the cache atomically, verifying the checksum."""
+    target = cached_path(spec)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.filename}.", suffix=".part", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if source is not None:
+                if not source.is_file():
+                    raise WeightsError(f"{source}: no such file to import as '{spec.name}'")
+                with source.open("rb") as src:
+                    while block := src.read(1 << 20):
+                        out.write(block)
+            else:
+                try:
+                    with urllib.request.urlopen(spec.url, timeout=60) as response:  # noqa: S310
+                        total = int(response.headers.get("Content-Length") or 0)
+                        done = 0
+                        while block := response.read(1 << 20):
+                            out.write(block)
+                            done += len(block)
+                            if progress:
+                                progress(done, total)
+                except OSError as exc:
+                    raise WeightsError(f"cannot download '{spec.name}' from {spec.url}: {exc}") from exc
+            out.flush()
+            os.fsync(out.fileno())
+        if spec.sha256 is not None:
+            actual = sha256_of(tmp)
+            if actual != spec.sha256:
+                raise WeightsError(
+                    f"checksum mismatch for '{spec.name}': expected sha256 {spec.sha256}, got {actual}; "
+                    "the file was not kept"
+                )
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target

@@ -196,9 +196,11 @@ def structure(
                 for key, t in tables.items()
             )
             continue
-        if name not in data:
-            continue
         tp = hints.get(name, Any)
+        if name not in data:
+            if isinstance(tp, type) and attrs.has(tp) and field.default is attrs.NOTHING:
+                kwargs[name] = structure(tp, {}, ctx=ctx, section=sub)  # nested table with its defaults
+            continue
         try:
             kwargs[name] = convert_value(data[name], tp, ctx, sub)
         except _Mismatch:

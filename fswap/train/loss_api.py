@@ -1,0 +1,54 @@
+"""What every loss component receives and returns.
+
+A loss component is built from its frozen config (`Class(config)`) and satisfies :class:`LossComponent`.
+The training loop calls it once per side inside the compiled train step, multiplies the unweighted value
+by the component's configured `weight` and the schedule's runtime factor, and sums the terms.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+
+@attrs.frozen(kw_only=True)
+class LossInputs:
+    """Tensors of one side (a or b) for one batch; all images are float in [-1, 1], masks in [0, 1].
+
+    warped:       (N, R, R, 3) the distorted input the generator saw.
+    target:       (N, R, R, 3) the undistorted face the generator should produce.
+    alpha:        (N, R, R, 1) the generator's mask (sigmoid).
+    bgr:          (N, R, R, 3) the generator's raw colour output (tanh).
+    masked:       (N, R, R, 3) alpha · bgr + (1 − alpha) · warped.
+    side_outputs: lower-resolution BGR outputs (64, 128, … below R), possibly empty.
+    eye_mask:     (N, R, R, 1) eye-region mask in [0, 1], or None when no eye masks are available.
+    discriminator: the side's discriminator (input concat(image, warped) → (N, 8, 8, 1)), or None.
+    mixup:        scalar λ tensor for mixup-based adversarial losses.
+    """
+
+    warped: Any
+    target: Any
+    alpha: Any
+    bgr: Any
+    masked: Any
+    side_outputs: tuple[Any, ...] = ()
+    eye_mask: Any = None
+    discriminator: Any = None
+    mixup: Any = None
+
+
+@runtime_checkable
+class LossComponent(Protocol):
+    """A loss term: `generator_loss` (unweighted scalar) and, for adversarial terms, `discriminator_loss`."""
+
+    weight: float
+    uses_discriminator: bool
+
+    def generator_loss(self, x: LossInputs) -> Any:
+        """The unweighted generator-side loss (tf scalar)."""
+        ...
+
+    def discriminator_loss(self, x: LossInputs) -> Any | None:
+        """The unweighted discriminator loss (tf scalar), or None when the term does not train D."""
+        ...

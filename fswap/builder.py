@@ -18,7 +18,7 @@ def build(choice: ComponentChoice) -> Any:
         raise
     except Exception as exc:
         raise PluginError(
-            f"[{choice.section}] {choice.spec.kind} '{choice.spec.name}' ({choice.provider}) failed to build: "
-            f"{type(exc).__name__}: {exc}. Choose another component or disable the plugin with "
-            f"{DISABLE_ENV}={choice.provider.plugin}"
+            f"[{choice.section}] {choice.spec.kind} '{choice.spec.name}' ({choice.provider}) "
+            f"failed to build: {type(exc).__name__}: {exc}. Choose another component or disable the "
+            f"plugin with {DISABLE_ENV}={choice.provider.plugin}"
         ) from exc

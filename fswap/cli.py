@@ -129,13 +129,15 @@ def plugins_list(session: Session, kind: str | None, as_json: bool) -> None:
 
 
 @plugins.command("show")
-@click.argument("kind", type=click.Choice([k.value for k in Kind]))
+@click.argument("kind", type=click.Choice([k.value for k in Kind]), metavar="KIND")
 @click.argument("name")
 @pass_session
 def plugins_show(session: Session, kind: str, name: str) -> None:
     """Show one component: its provider and every option with type, default and help."""
     entry = session.catalog.get(kind, name)
-    click.echo(f"{entry.spec.kind} '{entry.spec.name}' from {entry.provider} (plugin '{entry.provider.plugin}')")
+    click.echo(
+        f"{entry.spec.kind} '{entry.spec.name}' from {entry.provider} (plugin '{entry.provider.plugin}')"
+    )
     if entry.spec.summary:
         click.echo(entry.spec.summary)
     click.echo(f"factory: {entry.spec.factory}")
@@ -227,8 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # usage errors: one line, with where to find help
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        click.echo(f"fswap: error: {exc.format_message()}{hint}", err=True)
         return 2
     except click.Abort:
         click.echo("fswap: aborted", err=True)
@@ -240,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         else:
-            click.echo(f"fswap: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                       err=True)
+            click.echo(
+                f"fswap: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                err=True,
+            )
         return 1
     return 0
 

@@ -12,7 +12,7 @@ import attrs
 from fswap.catalog import Catalog
 from fswap.errors import ConfigError
 from fswap.stages import STAGES, StageInfo
-from fswap.structure import Context, convert_value, describe_type, structure, _Mismatch
+from fswap.structure import Context, _Mismatch, convert_value, describe_type, structure
 from fswap.workdir import Workdir
 
 
@@ -72,7 +72,9 @@ def parse_pipeline(
     stage_configs: dict[str, Any] = {}
     for info in stages:
         if info.name in data:
-            stage_configs[info.name] = structure(info.config_class(), data[info.name], ctx=ctx, section=info.name)
+            stage_configs[info.name] = structure(
+                info.config_class(), data[info.name], ctx=ctx, section=info.name
+            )
     if not stage_configs:
         valid = ", ".join(f"[{s.name}]" for s in stages) or "none registered"
         raise ConfigError(f"{ctx.source}: defines no stage; add at least one of {valid}")

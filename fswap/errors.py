@@ -1,4 +1,4 @@
-"""Error types. Every user-facing failure is an FswapError subclass; the CLI prints its message on one line."""
+"""Error types. Every user-facing failure is an FswapError subclass; the CLI prints it on one line."""
 
 from __future__ import annotations
 

@@ -53,7 +53,9 @@ def select_stages(
     for info in stages:
         if info.name in requested:
             if info.name not in pipeline.stages:
-                raise ConfigError(f"{pipeline.source.name}: --stage {info.name} but the file has no [{info.name}]")
+                raise ConfigError(
+                    f"{pipeline.source.name}: --stage {info.name} but the file has no [{info.name}]"
+                )
             chosen.append(info)
     return chosen
 

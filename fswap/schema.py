@@ -79,7 +79,8 @@ def render_reference(catalog: Catalog, stages: tuple[StageInfo, ...] = STAGES) -
             sub = field_types(cls).get(field.name)
             if isinstance(sub, type) and attrs.has(sub):
                 out += [f"### [{info.name}.{field.name}]", "", *_table(option_rows(sub))]
-    out += ["# Components", "", "Select with `use = \"<name>\"`; the other keys of the table are its options.", ""]
+    out += ["# Components", "", 'Select with `use = "<name>"`; the other keys of the table are its options.']
+    out += [""]
     for kind in Kind:
         names = catalog.names(kind)
         if not names:

@@ -121,8 +121,11 @@ def convert_value(value: Any, tp: Any, ctx: Context, section: str) -> Any:
         raise _Mismatch
     if tp is Path:
         if isinstance(value, str) and value:
-            path = Path(value).expanduser()
-            return path if path.is_absolute() else (ctx.base_dir / path).resolve()
+            try:  # "~nobody" or an embedded NUL byte cannot become a path
+                path = Path(value).expanduser()
+                return path if path.is_absolute() else (ctx.base_dir / path).resolve()
+            except (RuntimeError, ValueError, OSError):
+                raise _Mismatch from None
         if isinstance(value, Path):
             return value
         raise _Mismatch
@@ -180,7 +183,11 @@ def structure(
             table = data.get(name)
             if table is None and default is None:
                 continue
-            kwargs[name] = structure_component(Kind(kind), table or {"use": default}, ctx=ctx, section=sub)
+            if table is None:
+                table = {"use": default}
+            elif isinstance(table, Mapping) and "use" not in table and default is not None:
+                table = {"use": default, **table}  # options for the default component
+            kwargs[name] = structure_component(Kind(kind), table, ctx=ctx, section=sub)
             continue
         if COMPONENT_LIST in field.metadata:
             kind, defaults = field.metadata[COMPONENT_LIST]
@@ -191,10 +198,17 @@ def structure(
                 raise ConfigError(
                     f"{where(ctx, sub)}: expected tables like [{sub}.<name>], received {tables!r}"
                 )
-            kwargs[name] = tuple(
-                structure_component(Kind(kind), {"use": key, **(t or {})}, ctx=ctx, section=f"{sub}.{key}")
-                for key, t in tables.items()
-            )
+            choices = []
+            for key, table in tables.items():
+                if not isinstance(table, Mapping):
+                    raise ConfigError(
+                        f"{where(ctx, f'{sub}.{key}')}: expected a table [{sub}.{key}] of options, "
+                        f"received {table!r}"
+                    )
+                choices.append(
+                    structure_component(Kind(kind), {"use": key, **table}, ctx=ctx, section=f"{sub}.{key}")
+                )
+            kwargs[name] = tuple(choices)
             continue
         tp = hints.get(name, Any)
         if name not in data:
@@ -213,12 +227,16 @@ def structure(
         raise ConfigError(f"{loc}: {exc}") from exc
 
 
-def structure_component(kind: Kind, table: Mapping[str, Any], *, ctx: Context, section: str) -> ComponentChoice:
+def structure_component(
+    kind: Kind, table: Mapping[str, Any], *, ctx: Context, section: str
+) -> ComponentChoice:
     """Look up `use` in the catalog and structure the remaining keys into that component's config."""
     if ctx.catalog is None:
         raise ConfigError(f"{where(ctx, section)}: no plugin catalog available to resolve components")
     if not isinstance(table, Mapping):
-        raise ConfigError(f"{where(ctx, section)}: expected a table with use = \"<{kind}>\", received {table!r}")
+        raise ConfigError(
+            f"{where(ctx, section)}: expected a table with use = \"<{kind}>\", received {table!r}"
+        )
     use = table.get("use")
     if not isinstance(use, str):
         valid = ", ".join(ctx.catalog.names(kind)) or "none installed"

@@ -89,7 +89,7 @@ def fetch(
                         out.write(block)
             else:
                 try:
-                    with urllib.request.urlopen(spec.url, timeout=60) as response:  # noqa: S310
+                    with urllib.request.urlopen(spec.url, timeout=60) as response:
                         total = int(response.headers.get("Content-Length") or 0)
                         done = 0
                         while block := response.read(1 << 20):

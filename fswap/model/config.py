@@ -1,0 +1,66 @@
+"""The model's TOML section (`[train.model]`): resolution, capacity and the three pluggable block kinds.
+
+TensorFlow-free so `fswap validate` stays cheap; the train stage config embeds :class:`ModelConfig`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from fswap.components import ComponentChoice, Kind
+from fswap.options import at_least, at_most, component, one_of, option
+
+RESOLUTIONS: tuple[int, ...] = (64, 128, 256)
+CAPACITIES: tuple[str, ...] = ("standard", "lite")
+
+
+def _power_of_two(_inst: Any, attribute: attrs.Attribute, value: int) -> None:
+    if value < 1 or value & (value - 1):
+        raise ValueError(f"{attribute.name} must be a power of two (1, 2, 4, …), received {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class ModelConfig:
+    """Shared encoder + one decoder and one conditional patch discriminator per identity (faceswap-GAN v2.2).
+
+    `normalization`, `attention` and `upsampling` are components chosen with `use = "…"`; every other
+    architectural number follows the reference (docs/model.md).
+    """
+
+    resolution: int = option(
+        64, help="Face size the networks work at (pixels): 64, 128 or 256.", validator=one_of(RESOLUTIONS)
+    )
+    capacity: Literal["standard", "lite"] = option(
+        "standard",
+        help="'standard' (reference widths) or 'lite' (about half the filters, capped at 256; ~1/4 params).",
+        validator=one_of(CAPACITIES),
+    )
+    width_divisor: int = option(
+        1,
+        help="Divide every filter count and the latent size by this (same topology, fewer parameters); "
+        "1 = reference widths. Used for tests and quick demos.",
+        validator=_power_of_two,
+    )
+    latent_dim: int | None = option(
+        None,
+        help="Size of the dense bottleneck; default is the reference's (1024, or 2048 for lite at R>64).",
+        validator=at_least(8),
+    )
+    weight_decay: float = option(
+        1e-4,
+        help="L2 kernel regularisation factor of the conv/attention blocks (reference 1e-4; 0 disables).",
+        validator=[at_least(0.0), at_most(1.0)],
+    )
+    normalization: ComponentChoice = component(  # noqa: RUF009 (attrs field, not a default)
+        Kind.NORMALIZATION, "hybrid", help="Normalization used where the reference normalises."
+    )
+    attention: ComponentChoice = component(  # noqa: RUF009
+        Kind.ATTENTION, "self_attention", help="Attention block (SAGAN self-attention by default, or 'none')."
+    )
+    upsampling: ComponentChoice = component(  # noqa: RUF009
+        Kind.UPSAMPLING,
+        "pixel_shuffle",
+        help="Upsampling block: 'pixel_shuffle' (ICNR, the standard path) or 'nearest' (the lite path).",
+    )

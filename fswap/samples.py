@@ -1,9 +1,9 @@
 """Sample media for tests, demos and benchmarks: public-domain faces and synthetic videos with known motion.
 
-A synthetic video places a public-domain photo on a textured background and moves it with a smooth, seeded
-similarity transform per frame (pan, zoom, small rotation). Because the transform from the photo to every frame
-is known, so is where the face is: the "true" landmarks of a frame are the photo's own landmarks (found once by
-MTCNN on the still photo and cached in memory) moved by that frame's transform.
+A synthetic video places a public-domain photo on a textured background and moves it with a smooth,
+seeded similarity transform per frame (pan, zoom, small rotation). Because the transform from the photo to
+every frame is known, so is where the face is: the "true" landmarks of a frame are the photo's own landmarks
+(found once by MTCNN on the still photo and cached in memory) moved by that frame's transform.
 
 Making media needs only numpy and OpenCV; asking for true landmarks runs MTCNN (TensorFlow) once per photo.
 """
@@ -34,7 +34,8 @@ _FACE_ANCHORS: dict[str, tuple[float, float, float]] = {
 
 
 def public_domain_face(name: str) -> np.ndarray:
-    """A public-domain portrait as BGR uint8: "astronaut" (NASA, 512×512) or "grace_hopper" (US Navy, 512×600)."""
+    """A public-domain portrait as BGR uint8: "astronaut" (NASA, 512×512) or "grace_hopper" (US Navy,
+    512 wide × 600 high)."""
     return _load_face(name).copy()
 
 
@@ -77,7 +78,9 @@ def photo_detection(name: str) -> Any:
     return Detection(box=best[1:5], confidence=best[5], landmarks=landmarks)
 
 
-def similarity(scale: float, angle_deg: float, centre_src: Sequence[float], centre_dst: Sequence[float]) -> np.ndarray:
+def similarity(
+    scale: float, angle_deg: float, centre_src: Sequence[float], centre_dst: Sequence[float]
+) -> np.ndarray:
     """2×3 similarity matrix that scales/rotates about `centre_src` and moves it onto `centre_dst`."""
     a = math.radians(angle_deg)
     c, s = scale * math.cos(a), scale * math.sin(a)
@@ -93,7 +96,7 @@ def apply_transform(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 def _motion_params(motion: str, frames: int, seed: int) -> np.ndarray:
-    """Per frame (dx, dy, zoom, angle) as fractions of the frame / degrees; smooth sinusoids with seeded phases."""
+    """Per frame (dx, dy, zoom, angle): fractions of the frame and degrees; smooth seeded sinusoids."""
     if motion not in MOTIONS:
         raise ValueError(f"motion must be one of {', '.join(MOTIONS)}, received {motion!r}")
     rng = np.random.default_rng(seed)
@@ -200,7 +203,12 @@ def _render(photo: np.ndarray, background: np.ndarray, matrix: np.ndarray) -> np
 
 
 def _transforms(
-    anchor: tuple[float, float, float], size: tuple[int, int], frames: int, motion: str, seed: int, face_frac: float
+    anchor: tuple[float, float, float],
+    size: tuple[int, int],
+    frames: int,
+    motion: str,
+    seed: int,
+    face_frac: float,
 ) -> tuple[np.ndarray, ...]:
     cx, cy, face_size = anchor
     w, h = size

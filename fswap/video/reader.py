@@ -15,7 +15,9 @@ import numpy as np
 
 from fswap.errors import InputError
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm"})
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm"}
+)
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"})
 _GLOB_CHARS = frozenset("*?[")
 
@@ -132,7 +134,8 @@ class FrameSource:
                     if self.stop is None and index >= self.frame_count - 1:
                         return  # containers sometimes over-report the count by one
                     raise InputError(
-                        f"{self.path}: video ends at frame {index} of {self.frame_count} (truncated or corrupt)"
+                        f"{self.path}: video ends at frame {index} of {self.frame_count} "
+                        "(truncated or corrupt)"
                     )
                 index += 1
         finally:
@@ -180,7 +183,9 @@ def open_frames(
     if _is_glob(text) and not target.exists():
         files = _image_files([Path(p) for p in glob.glob(text, recursive=True)])
         if not files:
-            raise InputError(f"{text}: the pattern matches no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            raise InputError(
+                f"{text}: the pattern matches no image files ({', '.join(sorted(IMAGE_SUFFIXES))})"
+            )
         return _image_source(target, files, common)
     if target.is_dir():
         files = _image_files(list(target.iterdir()))
@@ -205,7 +210,9 @@ def _image_source(path: Path, files: tuple[Path, ...], common: dict) -> FrameSou
             continue
         size = (int(probe.shape[1]), int(probe.shape[0]))
         break
-    return FrameSource(path=path, is_video=False, fps=None, frame_count=len(files), size=size, files=files, **common)
+    return FrameSource(
+        path=path, is_video=False, fps=None, frame_count=len(files), size=size, files=files, **common
+    )
 
 
 def _video_source(path: Path, common: dict) -> FrameSource:

@@ -43,7 +43,10 @@ def test_folder_glob_and_single_image(tmp_path: Path) -> None:
     assert not folder.is_video and folder.fps is None and folder.frame_count == 4 and folder.size == (64, 48)
     assert [i for i, _ in folder] == [0, 2]
     glob_source = open_frames(str(tmp_path / "imgs" / "00000[13].png"))
-    assert glob_source.frame_count == 2 and [f.name for f in glob_source.files] == ["000001.png", "000003.png"]
+    assert glob_source.frame_count == 2 and [f.name for f in glob_source.files] == [
+        "000001.png",
+        "000003.png",
+    ]
     single = open_frames(tmp_path / "imgs" / "000002.png")
     assert single.frame_count == 1 and len(list(single)) == 1
 
@@ -66,7 +69,7 @@ def test_pixel_formats_become_bgr_uint8(tmp_path: Path) -> None:
 
 
 def test_missing_and_empty_inputs(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="nowhere.mp4: no such file"):
+    with pytest.raises(InputError, match=r"nowhere\.mp4: no such file"):
         open_frames(tmp_path / "nowhere.mp4")
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="empty: folder holds no image files"):
@@ -78,7 +81,7 @@ def test_missing_and_empty_inputs(tmp_path: Path) -> None:
 def test_garbage_and_truncated_videos(tmp_path: Path, video: Path) -> None:
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"\x00not a video" * 100)
-    with pytest.raises(InputError, match="junk.mp4"):
+    with pytest.raises(InputError, match=r"junk\.mp4"):
         open_frames(junk)
     cut = tmp_path / "cut.avi"
     cut.write_bytes(video.read_bytes()[: video.stat().st_size // 2])
@@ -90,7 +93,7 @@ def test_unreadable_image_fails_or_is_skipped(tmp_path: Path) -> None:
     make_image_folder(tmp_path, count=3, size=(32, 32))
     bad = tmp_path / "000001.png"
     bad.write_bytes(bad.read_bytes()[:40])
-    with pytest.raises(InputError, match="000001.png: unreadable"):
+    with pytest.raises(InputError, match=r"000001\.png: unreadable"):
         list(open_frames(tmp_path))
     source = open_frames(tmp_path, skip_unreadable=True)
     assert [i for i, _ in source] == [0, 2]

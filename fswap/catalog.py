@@ -50,7 +50,7 @@ class Catalog:
                         )
                     if spec.kind not in kinds:
                         raise PluginError(
-                            f"plugin '{impl.plugin_name}' ({provider}) returned a {spec.kind} "
+                            f"plugin '{impl.plugin_name}' ({provider}) returned {spec.kind} "
                             f"'{spec.name}' from {hook_name}, which takes only {', '.join(kinds)}"
                         )
                     catalog.add(spec, provider)

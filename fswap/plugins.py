@@ -87,4 +87,24 @@ def make_plugin_manager(
         if name in disabled:
             continue
         pm.register_plugin(plugin, name, Provider(name, name, "local"))
+    _check_hook_names(pm)
     return pm
+
+
+def _check_hook_names(pm: PluginManager) -> None:
+    """A hookimpl whose name matches no spec (e.g. a misspelt `fswap_register_detector`) would be ignored
+    silently by pluggy; make it an error naming the plugin instead."""
+    for hook_name in dir(pm.hook):
+        if hook_name.startswith("_"):
+            continue
+        caller = getattr(pm.hook, hook_name)
+        if not isinstance(caller, pluggy.HookCaller) or caller.spec is not None:
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.optionalhook:
+                continue
+            provider = pm.provider_of(impl.plugin_name)
+            raise PluginError(
+                f"plugin '{impl.plugin_name}' ({provider}) implements '{hook_name}', which is not an fswap "
+                f"hook (see docs/plugins/hooks.md). Disable it with {DISABLE_ENV}={impl.plugin_name}"
+            )

@@ -18,7 +18,7 @@ import attrs
 
 from fswap.components import ComponentChoice, Kind
 from fswap.errors import ConfigError
-from fswap.options import COMPONENT_KIND, COMPONENT_LIST
+from fswap.options import COMPONENT_KIND, COMPONENT_LIST, help_of
 
 if typing.TYPE_CHECKING:
     from fswap.catalog import Catalog
@@ -221,6 +221,14 @@ def structure(
             raise ConfigError(
                 f"{loc}: {name} must be {describe_type(tp)}, received {data[name]!r}"
             ) from None
+    missing = [n for n, f in fields.items() if f.default is attrs.NOTHING and n not in kwargs]
+    if missing:
+        field = fields[missing[0]]
+        hint = f" ({help_of(field)})" if help_of(field) else ""
+        raise ConfigError(
+            f"{loc}: missing required option '{field.name}' ({describe_type(hints.get(field.name, Any))})"
+            f"{hint}"
+        )
     try:
         return cls(**kwargs)
     except (ValueError, TypeError) as exc:

@@ -1,4 +1,5 @@
 """A small component world (specs, configs, stage configs) used by the core tests."""
+# ruff: noqa: RUF009  (option() returns an attrs field, not a shared default)
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ class ToyDetectorConfig:
 
     min_face_size: int = option(20, help="Smallest face in pixels.", validator=at_least(8))
     thresholds: tuple[float, float, float] = option((0.6, 0.7, 0.7), help="Stage thresholds.")
-    weights: Path | None = option(None, help="Weights file.")  # noqa: RUF009
+    weights: Path | None = option(None, help="Weights file.")
 
 
 @attrs.frozen(kw_only=True)
@@ -60,7 +61,7 @@ def toy_catalog() -> Catalog:
 
 @attrs.frozen(kw_only=True)
 class SideConfig:
-    input: Path = option(help="Video, image folder or glob.")  # noqa: RUF009
+    input: Path = option(help="Video, image folder or glob.")
 
 
 @attrs.frozen(kw_only=True)
@@ -71,8 +72,8 @@ class ToyExtractConfig:
     policy: str = option("single", help="Which faces to keep.", validator=one_of(("single", "all")))
     ratio: float = option(0.5, help="A float option.")
     mode: str | None = option(None, help="Optional string.")
-    a: SideConfig = option(help="Side A.")  # noqa: RUF009
-    b: SideConfig | None = option(None, help="Side B (optional).")  # noqa: RUF009
+    a: SideConfig = option(help="Side A.")
+    b: SideConfig | None = option(None, help="Side B (optional).")
     detector: object = component("detector", "mtcnn", help="Face detector.")
     aligner: object = component("aligner", "umeyama5", help="Aligner.")
     tracker: object = component("tracker", None, help="Optional tracker.")

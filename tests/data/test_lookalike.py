@@ -1,0 +1,216 @@
+"""Look-alike augmentation: kNN index, part masks, seamless pasting and the per-sample augmenter."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from fswap.components import Detection
+from fswap.data.faceset import FaceRecord, FaceSet
+from fswap.data.lookalike import (
+    LookalikeAugmenter,
+    LookalikeIndex,
+    crop_landmarks,
+    part_mask,
+    paste_parts,
+    pool_features,
+    thumbnail_features,
+)
+from fswap.data.lookalike_config import LookalikeConfig
+from fswap.samples import public_domain_face
+from fswap.structure import Context, structure
+
+# MTCNN's 5 points on the two sample photos (left eye, right eye, nose, mouth left, mouth right).
+PHOTO_POINTS = {
+    "astronaut": [[203.5, 100.1], [245.4, 102.2], [224.2, 126.4], [201.8, 138.6], [244.4, 140.4]],
+    "grace_hopper": [[220.4, 190.2], [308.2, 186.0], [268.3, 237.4], [231.7, 277.0], [303.6, 272.9]],
+}
+
+
+def make_faceset(path: Path, face: str, count: int, *, size: int = 96, seed: int = 0) -> FaceSet:
+    """A face set of `count` aligned crops of a sample photo, each with a slightly different pose/lighting."""
+    rng = np.random.default_rng(seed)
+    photo = public_domain_face(face)
+    pts = np.asarray(PHOTO_POINTS[face], np.float64)
+    key = np.stack([pts[0], pts[1], (pts[3] + pts[4]) / 2])
+    template = np.array([[0.35, 0.4], [0.65, 0.4], [0.5, 0.72]]) * size
+    faceset = FaceSet(path=path, size=size, masks=[])
+    faceset.faces_dir.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        angle = np.radians(rng.uniform(-6, 6))
+        scale = rng.uniform(0.95, 1.05)
+        c = template.mean(axis=0)
+        rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        dst = (template - c) @ rot.T + c + rng.uniform(-2, 2, 2)
+        matrix, _ = cv2.estimateAffinePartial2D(key.astype(np.float32), dst.astype(np.float32))
+        crop = cv2.warpAffine(photo, matrix, (size, size), borderMode=cv2.BORDER_REFLECT101)
+        crop = np.clip(crop.astype(np.float64) * rng.uniform(0.85, 1.15), 0, 255).astype(np.uint8)
+        file = f"{face}_{n:03d}.png"
+        cv2.imwrite(str(faceset.faces_dir / file), crop)
+        det = Detection(box=(0, 0, 10, 10), confidence=0.99, landmarks=pts)
+        faceset.records.append(FaceRecord(file=file, source=f"{face}.png", frame=n, face_index=0,
+                                          detection=det, landmarks=pts, matrix=matrix))
+    faceset.save()
+    return FaceSet.open(path)
+
+
+def test_config_defaults_and_validation() -> None:
+    ctx = Context(catalog=None)
+    config = structure(LookalikeConfig, {}, ctx=ctx, section="train.lookalike")
+    assert not config.enabled and config.embedder is None and config.parts == ("eyes", "nose", "mouth")
+    from fswap.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[train.lookalike\].*probability must be between 0.0 and 1.0"):
+        structure(LookalikeConfig, {"probability": 1.5}, ctx=ctx, section="train.lookalike")
+    with pytest.raises(ConfigError, match="parts may contain eyes, brows, nose, mouth, received 'ears'"):
+        structure(LookalikeConfig, {"parts": ["ears"]}, ctx=ctx, section="train.lookalike")
+
+
+def test_pool_features_averages_space() -> None:
+    fmap = np.arange(2 * 2 * 2 * 3, dtype=np.float64).reshape(2, 2, 2, 3)
+    np.testing.assert_allclose(pool_features(fmap), fmap.mean(axis=(1, 2)))
+    flat = np.ones((4, 7))
+    assert pool_features(flat).shape == (4, 7)
+
+
+def test_index_finds_the_look_alike_in_the_other_set(tmp_path: Path) -> None:
+    a = make_faceset(tmp_path / "a", "astronaut", 6, seed=1)
+    mixed = make_faceset(tmp_path / "m", "grace_hopper", 5, seed=2)
+    # put one copy of an astronaut face into the target set: it must be everyone's nearest neighbour there
+    cv2.imwrite(str(mixed.faces_dir / "twin.png"), a.load_image(a.records[3]))
+    mixed.records.append(attrs_replace(a.records[3], file="twin.png"))
+    mixed.save()
+    mixed = FaceSet.open(mixed.path)
+    calls: list[int] = []
+
+    def counting(faces: np.ndarray) -> np.ndarray:
+        calls.append(len(faces))
+        return thumbnail_features()(faces)
+
+    index = LookalikeIndex.build(mixed, counting, queries=a, batch_size=4)
+    assert sum(calls) == len(a) + len(mixed)  # every face embedded exactly once
+    best, dist = index.neighbours(3, 2)[0]
+    assert index.files[best] == "twin.png" and dist == pytest.approx(0.0, abs=1e-9)
+    assert all(index.files[row[0][0]] == "twin.png" for row in index.table(1))
+    near = index.neighbours(0, 3)
+    assert [d for _j, d in near] == sorted(d for _j, d in near)
+    idx, d = index.query(thumbnail_features()(np.stack([a.load_image(a.records[3])])), 1)
+    assert index.files[idx[0, 0]] == "twin.png" and d[0, 0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_index_within_one_set_never_returns_the_face_itself(tmp_path: Path) -> None:
+    a = make_faceset(tmp_path / "a", "astronaut", 5, seed=3)
+    index = LookalikeIndex.build(a, thumbnail_features())
+    for i in range(len(a)):
+        assert i not in [j for j, _d in index.neighbours(i, 4)]
+        assert len(index.neighbours(i, 10)) == 4
+
+
+def attrs_replace(record: FaceRecord, **changes: object) -> FaceRecord:
+    import attrs
+
+    return attrs.evolve(record, **changes)
+
+
+def test_part_masks_cover_the_right_places(tmp_path: Path) -> None:
+    a = make_faceset(tmp_path / "a", "astronaut", 1)
+    pts = crop_landmarks(a.records[0])
+    eyes = part_mask(pts, a.size, ["eyes"])
+    mouth = part_mask(pts, a.size, ["mouth"])
+    for point in pts[:2]:
+        assert eyes[round(point[1]), round(point[0])] > 0.9
+    mouth_centre = (pts[3] + pts[4]) / 2
+    assert mouth[round(mouth_centre[1]), round(mouth_centre[0])] > 0.9
+    assert mouth[round(pts[0][1]), round(pts[0][0])] < 0.05  # not up to the eyes
+    assert eyes.min() == 0.0 and 0.0 < eyes.mean() < 0.3
+
+
+def test_part_mask_from_68_points() -> None:
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(30, 70, (68, 2))
+    pts[36:42] = [[30, 40], [34, 38], [38, 38], [42, 40], [38, 42], [34, 42]]
+    pts[42:48] = pts[36:42] + np.array([30.0, 0.0])
+    mask = part_mask(pts, 100, ["eyes"])
+    assert mask[40, 36] > 0.9 and mask[40, 66] > 0.9 and mask[90, 50] < 0.01
+
+
+def _max_step(image: np.ndarray) -> float:
+    img = image.astype(np.float64)
+    return float(max(np.abs(np.diff(img, axis=0)).max(), np.abs(np.diff(img, axis=1)).max()))
+
+
+@pytest.mark.parametrize("method", ["feather", "poisson"])
+def test_paste_parts_blends_without_hard_edges(method: str) -> None:
+    size = 96
+    source = np.full((size, size, 3), 90, np.uint8)
+    target = np.full((size, size, 3), 200, np.uint8)
+    target[40:56, 30:66] = 20  # a dark "feature" in the middle of the part
+    pts = np.array([[34, 40], [62, 40], [48, 55], [38, 70], [58, 70]], np.float64)
+    mask = part_mask(pts, size, ["eyes", "nose"])
+    out = paste_parts(source, target, mask, method=method)
+    # outside the soft mask the source is untouched
+    far = mask < 1e-3
+    np.testing.assert_array_equal(out[far], source[far])
+    # the pasted feature is visible (darker than the source) inside the mask
+    assert out[48, 48].mean() < 85
+    # no hard seam: with colour matching off, a flat 200 target on a flat 90 source changes gradually
+    plain = paste_parts(source, np.full_like(source, 200), mask, method=method, colour_match=False)
+    hard = np.where(mask[..., None] > 0.5, 200, 90).astype(np.uint8)
+    assert _max_step(hard) == 110
+    assert _max_step(plain) < 30
+    if method == "feather":
+        assert plain[48, 48].mean() > 150  # yet the inside takes the target's colour
+    else:
+        assert abs(plain[48, 48].mean() - 90) < 5  # Poisson carries gradients only: a flat target vanishes
+
+
+def test_paste_parts_with_empty_mask_returns_source() -> None:
+    source = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    out = paste_parts(source, np.zeros_like(source), np.zeros((32, 32), np.float32))
+    np.testing.assert_array_equal(out, source)
+
+
+def test_augmenter_probability_report_and_swap(tmp_path: Path) -> None:
+    a = make_faceset(tmp_path / "a", "astronaut", 4, seed=4)
+    b = make_faceset(tmp_path / "b", "grace_hopper", 5, seed=5)
+    config = LookalikeConfig(enabled=True, probability=0.5, k=2, features="thumbnail", choose="all",
+                             parts=("eyes", "mouth"))
+    aug = LookalikeAugmenter.build(config, a, b, thumbnail_features())
+    rng = np.random.default_rng(0)
+    image = a.load_image(a.records[1])
+    outputs = [aug(1, image, rng) for _ in range(200)]
+    changed = sum(not np.array_equal(o, image) for o in outputs)
+    assert 70 < changed < 130  # ≈ half at probability 0.5
+    report = aug.report()
+    assert report["samples_augmented"] == changed
+    row = report["faces"][1]
+    assert row["source"] == a.records[1].file
+    assert {n["file"] for n in row["neighbours"]} <= {r.file for r in b.records}
+    assert sum(n["used"] for n in row["neighbours"]) == changed
+    aug.write_report(tmp_path / "lookalike.json")
+    assert json.loads((tmp_path / "lookalike.json").read_text())["k"] == 2
+    # a swapped face keeps the source outside the parts and takes the target's look inside
+    j = aug.index.neighbours(1, 1)[0][0]
+    swapped = aug.swap(1, image, j, ["eyes"])
+    pts = crop_landmarks(a.records[1])
+    mask = part_mask(pts, a.size, ["eyes"], grow=config.grow, feather=config.feather)
+    np.testing.assert_array_equal(swapped[mask < 1e-3], image[mask < 1e-3])
+    assert np.abs(swapped.astype(int) - image.astype(int))[mask > 0.9].mean() > 3
+    # at a smaller training resolution the landmarks are rescaled
+    small = cv2.resize(image, (64, 64), interpolation=cv2.INTER_AREA)
+    assert aug.swap(1, small, j, ["mouth"]).shape == (64, 64, 3)
+
+
+def test_disabled_augmenter_never_changes_a_face(tmp_path: Path) -> None:
+    a = make_faceset(tmp_path / "a", "astronaut", 3, seed=6)
+    b = make_faceset(tmp_path / "b", "grace_hopper", 3, seed=7)
+    aug = LookalikeAugmenter.build(LookalikeConfig(probability=1.0, features="thumbnail"), a, b,
+                                   thumbnail_features())
+    image = a.load_image(a.records[0])
+    rng = np.random.default_rng(0)
+    assert all(aug(0, image, rng) is image for _ in range(10))
+    assert aug.report()["samples_augmented"] == 0

@@ -10,7 +10,7 @@ import fswap
 from fswap import ComponentSpec, Kind, Provider
 from fswap.catalog import Catalog
 from fswap.errors import ComponentNotFoundError, PluginError
-from fswap.plugins import DISABLE_ENV, make_plugin_manager
+from fswap.plugins import DISABLE_ENV, _entry_points, make_plugin_manager
 
 
 def spec(kind: str, name: str, aliases: tuple[str, ...] = ()) -> ComponentSpec:
@@ -37,7 +37,8 @@ class Registers:
 
 
 def catalog_of(*plugins: tuple[str, object]) -> Catalog:
-    pm = make_plugin_manager(extra_plugins=plugins, environ={DISABLE_ENV: "standard"})
+    installed = ",".join(ep.name for ep in _entry_points())  # only the plugins given here
+    pm = make_plugin_manager(extra_plugins=plugins, environ={DISABLE_ENV: installed})
     return Catalog.from_plugin_manager(pm)
 
 

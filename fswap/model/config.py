@@ -64,3 +64,12 @@ class ModelConfig:
         "pixel_shuffle",
         help="Upsampling block: 'pixel_shuffle' (ICNR, the standard path) or 'nearest' (the lite path).",
     )
+
+
+def parse_model_config(
+    table: dict[str, Any], *, catalog: Any, source: str = "pipeline.toml", section: str = "train.model"
+) -> ModelConfig:
+    """Structure a `[train.model]` table (components resolved through `catalog`) into a ModelConfig."""
+    from fswap.structure import Context, structure
+
+    return structure(ModelConfig, table, ctx=Context(source=source, catalog=catalog), section=section)

@@ -1,0 +1,90 @@
+"""SAGAN self-attention as one Keras layer, with an optional query-blocked evaluation.
+
+out = x + γ · softmax(q kᵀ) v with q, k = 1×1 projections to C/8 channels and v a 1×1 projection to C;
+γ starts at 0 so a fresh block is the identity. Projections are batched matmuls over the flattened
+positions; the softmax runs in float32 (safe under mixed precision).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+PACKAGE = "fswap_attention"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SelfAttention(keras.layers.Layer):
+    """Self-attention over all H·W positions. `query_block` > 0 evaluates the queries in blocks of that
+    size (each block still attends to every key, so the result equals the plain computation)."""
+
+    def __init__(self, key_ratio: int = 8, query_block: int = 0, weight_decay: float = 0.0,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.key_ratio = int(key_ratio)
+        self.query_block = int(query_block)
+        self.weight_decay = float(weight_decay)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        channels = int(input_shape[-1])
+        inner = max(1, channels // self.key_ratio)
+        reg = keras.regularizers.L2(self.weight_decay) if self.weight_decay else None
+
+        def weight(name: str, shape: tuple[int, ...], init: str, regularizer: Any = None) -> Any:
+            return self.add_weight(shape=shape, initializer=init, regularizer=regularizer, name=name)
+
+        self.query_kernel = weight("query_kernel", (channels, inner), "glorot_uniform", reg)
+        self.query_bias = weight("query_bias", (inner,), "zeros")
+        self.key_kernel = weight("key_kernel", (channels, inner), "glorot_uniform", reg)
+        self.key_bias = weight("key_bias", (inner,), "zeros")
+        self.value_kernel = weight("value_kernel", (channels, channels), "glorot_uniform", reg)
+        self.value_bias = weight("value_bias", (channels,), "zeros")
+        self.gamma = weight("gamma", (1,), "zeros")
+
+    def _project(self, flat: Any, kernel: Any, bias: Any) -> Any:
+        return ops.matmul(flat, ops.cast(kernel, flat.dtype)) + ops.cast(bias, flat.dtype)
+
+    @staticmethod
+    def _attend(q: Any, k_t: Any, v: Any) -> Any:
+        scores = ops.matmul(q, k_t)  # (B, n, N)
+        weights = ops.softmax(ops.cast(scores, "float32"), axis=-1)
+        return ops.matmul(ops.cast(weights, v.dtype), v)
+
+    def call(self, inputs: Any) -> Any:
+        shape = ops.shape(inputs)
+        height, width, channels = inputs.shape[1], inputs.shape[2], inputs.shape[3]
+        positions = height * width if height is not None and width is not None else -1
+        flat = ops.reshape(inputs, (shape[0], positions, channels))
+        q = self._project(flat, self.query_kernel, self.query_bias)
+        k_t = ops.transpose(self._project(flat, self.key_kernel, self.key_bias), (0, 2, 1))
+        v = self._project(flat, self.value_kernel, self.value_bias)
+        block = self.query_block
+        if block <= 0 or positions < 0 or block >= positions:
+            attended = self._attend(q, k_t, v)
+        else:
+            attended = ops.concatenate(
+                [self._attend(q[:, start : start + block], k_t, v) for start in range(0, positions, block)],
+                axis=1,
+            )
+        out = ops.reshape(attended, shape)
+        return inputs + ops.cast(self.gamma, inputs.dtype) * out
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "key_ratio": self.key_ratio, "query_block": self.query_block,
+                "weight_decay": self.weight_decay}
+
+
+class SelfAttentionBlock:
+    """Block factory for `self_attention` / `chunked_self_attention` (one layer per attention site)."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    def __call__(self, channels: int, *, name: str, weight_decay: float = 0.0) -> SelfAttention:
+        return SelfAttention(key_ratio=self.config.key_ratio, query_block=self.config.query_block,
+                             weight_decay=weight_decay, name=name)

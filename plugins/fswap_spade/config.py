@@ -1,0 +1,23 @@
+"""Options of the SPADE normalization. No TensorFlow."""
+
+from __future__ import annotations
+
+import attrs
+
+from fswap.components import ComponentChoice, Kind
+from fswap.options import at_least, between, component, option
+
+
+@attrs.frozen(kw_only=True)
+class SpadeConfig:
+    condition_channels: int = option(
+        1, help="Channels of the condition map the decoder takes (1 = the eye/part mask; e.g. 5 for a "
+        "5-landmark heat-map).", validator=at_least(1))
+    hidden: int = option(128, help="Width of the shared conv that embeds the condition map.",
+                         validator=at_least(1))
+    kernel_size: int = option(3, help="Kernel size of the condition convs.", validator=at_least(1))
+    epsilon: float = option(1e-5, help="Epsilon of the parameter-free instance normalization.",
+                            validator=between(1e-12, 1.0))
+    fallback: ComponentChoice | None = component(  # noqa: RUF009 (attrs field)
+        Kind.NORMALIZATION, "hybrid",
+        help="Normalization used where there is no condition map (encoder, upsamplers, discriminators).")

@@ -225,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     except FswapError as exc:
         if debug:
             traceback.print_exc()
-        click.echo(f"fswap: error: {exc}", err=True)
+        message = " ".join(str(exc).split())  # always one line, even if a plugin's message has several
+        click.echo(f"fswap: error: {message}", err=True)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
@@ -245,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         else:
             click.echo(
-                f"fswap: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+                f"fswap: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+                "(run with --debug for the traceback)",
                 err=True,
             )
         return 1

@@ -173,7 +173,7 @@ def structure(
     if unknown:
         valid = ", ".join(fields) or "none"
         plural = "s" if len(unknown) > 1 else ""
-        names = ", ".join(f"'{k}'" for k in unknown)
+        names = ", ".join(repr(k) for k in unknown)
         raise ConfigError(f"{loc}: unknown option{plural} {names}; valid: {valid}")
     kwargs: dict[str, Any] = {}
     for name, field in fields.items():

@@ -1,0 +1,298 @@
+"""The `fswap` CLI: exit codes, one-line errors, --debug, plugins list/show, schema, no TensorFlow.
+
+Most tests run the real console entry point in a subprocess (`python -m fswap.cli`), as a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from functools import partial
+from pathlib import Path
+
+import pytest
+from fswap_core_toys import TOY_STAGES
+
+import fswap.cli
+from fswap.cli import main
+from fswap.components import Kind
+from fswap.config import load_pipeline
+from fswap.plugins import DISABLE_ENV
+
+HEAVY = ("tensorflow", "keras", "cv2", "dlib", "torch")
+TOYS_DIR = str(Path(__file__).parent)
+
+
+def fswap_cmd(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "fswap.cli", *args], capture_output=True, text=True, env=full_env, cwd=cwd,
+        timeout=300,
+    )
+
+
+def broken_site(root: Path) -> Path:
+    """A folder that, put on PYTHONPATH, looks like an installed plugin distribution that fails to import."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "fswap_broken_plugin.py").write_text('raise RuntimeError("needs libbroken 2.0")\n')
+    info = root / "fswap_broken-0.9.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fswap-broken\nVersion: 0.9\n")
+    (info / "entry_points.txt").write_text("[fswap.plugins]\nbroken = fswap_broken_plugin\n")
+    return root
+
+
+# -- subprocess: the real entry point ----------------------------------------------------------------
+
+
+def test_version_and_help_exit_zero() -> None:
+    done = fswap_cmd("--version")
+    assert done.returncode == 0 and fswap.__version__ in done.stdout
+    done = fswap_cmd("--help")
+    assert done.returncode == 0
+    for command in ("run", "validate", "plugins", "schema", "weights"):
+        assert command in done.stdout
+
+
+def test_plugins_list_json_lists_every_kind_with_providers() -> None:
+    done = fswap_cmd("plugins", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["kinds"] == [k.value for k in Kind]
+    rows = data["components"]
+    assert rows, "the standard plugin registers components"
+    assert {"kind", "name", "aliases", "summary", "plugin", "distribution", "version"} <= set(rows[0])
+    tracker_none = [r for r in rows if (r["kind"], r["name"]) == ("tracker", "none")]
+    assert tracker_none and tracker_none[0]["distribution"] == "fswap"
+    assert tracker_none[0]["version"] == fswap.__version__
+    assert len({(r["kind"], r["name"]) for r in rows}) == len(rows)
+
+
+def test_plugins_list_kind_filter_and_text_output() -> None:
+    done = fswap_cmd("plugins", "list", "--kind", "tracker", "--json")
+    assert done.returncode == 0
+    data = json.loads(done.stdout)
+    assert data["kinds"] == ["tracker"]
+    assert {r["kind"] for r in data["components"]} == {"tracker"}
+    text = fswap_cmd("plugins", "list", "--kind", "tracker")
+    assert text.returncode == 0
+    assert text.stdout.startswith("tracker:\n")
+    assert "  none " in text.stdout and "fswap " + fswap.__version__ in text.stdout
+
+
+def test_plugins_show_prints_provider_factory_and_options() -> None:
+    done = fswap_cmd("plugins", "show", "tracker", "none")
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"tracker 'none' from fswap {fswap.__version__} (plugin 'standard')")
+    assert "factory: fswap_standard.trackers:PassThroughTracker" in done.stdout
+
+
+def test_plugins_show_unknown_name_exit_2_with_suggestion() -> None:
+    done = fswap_cmd("plugins", "show", "tracker", "nnoe")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("fswap: error: no tracker named 'nnoe'. Available: ")
+    assert lines[0].endswith("Did you mean 'none'?")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("bogus",), ("plugins", "show", "trackr", "x"), ("run",), ("plugins", "list", "--kind", "nope")],
+)
+def test_usage_errors_exit_2_on_one_line(args: tuple[str, ...]) -> None:
+    done = fswap_cmd(*args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fswap: error: ") and "--help" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_schema_prints_the_reference() -> None:
+    done = fswap_cmd("schema")
+    assert done.returncode == 0
+    assert done.stdout.startswith("# pipeline.toml reference\n")
+    assert "# Components" in done.stdout and "### `none` — fswap" in done.stdout
+
+
+def test_missing_pipeline_file_is_a_user_error(tmp_path: Path) -> None:
+    done = fswap_cmd("validate", str(tmp_path / "absent.toml"))
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"fswap: error: {tmp_path / 'absent.toml'}: no such pipeline file"
+
+
+def test_toml_syntax_error_names_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.toml"
+    path.write_text("seed = 1\n[extract\n")
+    done = fswap_cmd("validate", str(path))
+    assert done.returncode == 2
+    line = done.stderr.strip()
+    assert line.startswith("fswap: error: pipeline.toml: TOML syntax error:") and "line 2" in line
+    assert "\n" not in line
+
+
+def test_broken_plugin_one_clear_line_naming_it_and_the_switch(tmp_path: Path) -> None:
+    site = broken_site(tmp_path / "site")
+    env = {"PYTHONPATH": str(site)}
+    done = fswap_cmd("plugins", "list", env=env)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    line = lines[0]
+    assert line.startswith("fswap: error: plugin 'broken' (fswap-broken 0.9) failed to load")
+    assert "needs libbroken 2.0" in line and f"{DISABLE_ENV}=broken" in line
+    assert "Traceback" not in done.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    site = broken_site(tmp_path / "site")
+    done = fswap_cmd("--debug", "plugins", "list", env={"PYTHONPATH": str(site)})
+    assert done.returncode == 2
+    assert "Traceback (most recent call last)" in done.stderr
+    assert 'raise RuntimeError("needs libbroken 2.0")' in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("fswap: error: plugin 'broken'")
+
+
+def test_disable_switch_makes_the_broken_plugin_harmless(tmp_path: Path) -> None:
+    site = broken_site(tmp_path / "site")
+    done = fswap_cmd("plugins", "list", "--json", env={"PYTHONPATH": str(site), DISABLE_ENV: "broken"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["components"]
+
+
+NO_HEAVY_SCRIPT = """
+import json, sys
+sys.path.insert(0, {toys!r})
+from functools import partial
+import fswap.cli
+from fswap.config import load_pipeline
+{setup}
+rc = fswap.cli.main({argv!r})
+heavy = sorted(m for m in {heavy!r} if m in sys.modules)
+sys.stderr.write("\\nRESULT " + json.dumps({{"rc": rc, "heavy": heavy}}) + "\\n")
+"""
+
+
+def run_checking_imports(argv: list[str], setup: str = "") -> dict:
+    script = NO_HEAVY_SCRIPT.format(toys=TOYS_DIR, setup=setup, argv=argv, heavy=HEAVY)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    result_line = [line for line in done.stderr.splitlines() if line.startswith("RESULT ")]
+    assert result_line, done.stderr
+    return json.loads(result_line[-1][len("RESULT "):])
+
+
+def test_plugins_list_imports_no_tensorflow_keras_or_cv2() -> None:
+    result = run_checking_imports(["plugins", "list", "--json"])
+    assert result == {"rc": 0, "heavy": []}
+
+
+def test_validate_imports_no_tensorflow_keras_or_cv2(tmp_path: Path) -> None:
+    """Validation builds the real catalog (every installed plugin's registration module) and structures
+    a pipeline with component tables; none of it may pull in heavy libraries."""
+    path = tmp_path / "pipeline.toml"
+    path.write_text(
+        "[train]\niterations = 3\n"
+        "[train.losses.reconstruction]\nweight = 2.0\n[train.losses.edge]\n"
+    )
+    setup = (
+        "from fswap_core_toys import TOY_STAGES\n"
+        "fswap.cli.load_pipeline = partial(load_pipeline, stages=TOY_STAGES)\n"
+    )
+    result = run_checking_imports(["validate", str(path)], setup=setup)
+    assert result == {"rc": 0, "heavy": []}
+
+
+def test_plugin_commands_are_added_through_the_hook(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "fswap_cmd_plugin.py").write_text(
+        textwrap.dedent(
+            """
+            import click
+            from fswap import hookimpl
+
+            @hookimpl
+            def fswap_add_cli_commands(cli):
+                @cli.command("hello")
+                def hello():
+                    click.echo("hello from a plugin")
+            """
+        )
+    )
+    info = site / "fswap_cmd-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fswap-cmd\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[fswap.plugins]\ncmd = fswap_cmd_plugin\n")
+    done = fswap_cmd("hello", env={"PYTHONPATH": str(site)})
+    assert (done.returncode, done.stdout) == (0, "hello from a plugin\n")
+
+
+# -- in-process: stage pipelines with the test stages -------------------------------------------------
+
+
+@pytest.fixture
+def toy_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fswap.cli, "load_pipeline", partial(load_pipeline, stages=TOY_STAGES))
+
+
+def test_validate_ok(tmp_path: Path, toy_stages: None, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "pipeline.toml"
+    path.write_text('workdir = "w"\n[train]\niterations = 3\n')
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out == f"{path}: valid; stages: train; workdir: {tmp_path.resolve() / 'w'}\n"
+
+
+def test_validate_misspelt_component_exit_2(
+    tmp_path: Path, toy_stages: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pipeline.toml"
+    path.write_text("[train]\n[train.losses.reconstructoin]\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("fswap: error: pipeline.toml [train.losses.reconstructoin]: no loss named")
+    assert err.endswith("Did you mean 'reconstruction'?") and "\n" not in err
+
+
+def test_validate_misspelt_option_names_valid_options(
+    tmp_path: Path, toy_stages: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pipeline.toml"
+    path.write_text("[train]\n[train.losses.reconstruction]\nwieght = 2\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("fswap: error: pipeline.toml [train.losses.reconstruction] (reconstruction): ")
+    assert "unknown option 'wieght'; valid: " in err and "weight" in err
+
+
+def test_run_with_unknown_stage_name_is_a_usage_error(
+    tmp_path: Path, toy_stages: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pipeline.toml"
+    path.write_text("[train]\n")
+    assert main(["run", str(path), "--stage", "trian"]) == 2
+    assert "Invalid value for --stage: 'trian'; valid: all" in capsys.readouterr().err
+
+
+def test_internal_error_exit_1_with_hint_and_debug_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def explode(*_args: object, **_kwargs: object) -> str:
+        raise ZeroDivisionError("division by zero in a bug")
+
+    monkeypatch.setattr(fswap.cli, "render_reference", explode)
+    assert main(["schema"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "fswap: internal error: ZeroDivisionError: division by zero in a bug "
+        "(run with --debug for the traceback)\n"
+    )
+    assert main(["--debug", "schema"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "ZeroDivisionError" in err

@@ -1,0 +1,117 @@
+"""Option classes of the standard conversion components (attrs only: no numpy-heavy or cv2 imports)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+from fswap import option
+from fswap.options import at_least, between, one_of
+
+
+@attrs.frozen(kw_only=True)
+class EmaTrackerConfig:
+    """Exponential moving average per coordinate (reference: 0.65 of the previous box)."""
+
+    weight: float = option(
+        0.65, help="Weight of the previous smoothed value (0: no smoothing).", validator=between(0.0, 0.99)
+    )
+    iou_threshold: float = option(
+        0.2, help="Minimum IoU between a track's last box and a detection.", validator=between(0.0, 1.0)
+    )
+    max_missed: int = option(
+        5, help="Detection frames a track survives without a match.", validator=at_least(0)
+    )
+    max_faces: int = option(
+        0, help="Keep at most this many most confident faces per frame (0: all).", validator=at_least(0)
+    )
+
+
+@attrs.frozen
+class NoOptionsConfig:
+    """This component has no options."""
+
+
+@attrs.frozen(kw_only=True)
+class StatsTransferConfig:
+    """Colour transfers that match statistics inside the mask."""
+
+    mask_threshold: float = option(
+        0.5,
+        help="Pixels whose mask value is above this count toward the colour statistics "
+        "(all pixels when too few pass).",
+        validator=between(0.0, 0.99),
+    )
+
+
+@attrs.frozen(kw_only=True)
+class FeatherBlendConfig:
+    """The reference blend: model alpha × a Gaussian-feathered rectangle, then warped back into the frame.
+
+    Sizes are fractions of the crop side so they mean the same at 64, 128 or 256 pixels. The reference
+    used a 15×15 kernel with σ = 10 on a crop of about 200 pixels (0.075 and 0.05)."""
+
+    feather_margin: float = option(
+        0.1,
+        help="Inset of the feather rectangle from the crop border "
+        "(fraction of the side; reference 1 − roi_coverage).",
+        validator=between(0.0, 0.45),
+    )
+    feather_kernel: float = option(
+        0.075, help="Gaussian kernel size of the feather (fraction of the side).", validator=between(0.0, 1.0)
+    )
+    feather_sigma: float = option(
+        0.05, help="Gaussian σ of the feather (fraction of the side).", validator=between(0.0, 1.0)
+    )
+    erode: float = option(
+        0.0,
+        help="Erode the mask by this fraction of the side (negative values dilate).",
+        validator=between(-0.25, 0.25),
+    )
+    blur: float = option(
+        0.0,
+        help="Extra Gaussian blur of the mask, kernel as a fraction of the side.",
+        validator=between(0.0, 0.5),
+    )
+
+
+@attrs.frozen(kw_only=True)
+class PoissonBlendConfig(FeatherBlendConfig):
+    """Poisson (cv2.seamlessClone) blending inside the thresholded mask."""
+
+    mode: Literal["normal", "mixed"] = option(
+        "normal",
+        help="seamlessClone mode: 'normal' keeps the generated texture, 'mixed' keeps the stronger gradient.",
+        validator=one_of(("normal", "mixed")),
+    )
+    threshold: float = option(
+        0.5, help="Mask value above which pixels are cloned.", validator=between(0.0, 0.99)
+    )
+    keep_alpha: bool = option(
+        True,
+        help="Composite the cloned result with the model alpha × feather "
+        "(keeps the model's occlusion handling).",
+    )
+
+
+@attrs.frozen(kw_only=True)
+class VideoWriterConfig:
+    """H.264 video through imageio-ffmpeg's ffmpeg binary, the source's fps and audio."""
+
+    crf: int = option(18, help="x264 constant rate factor (0 lossless … 51 worst).", validator=between(0, 51))
+    preset: str = option(
+        "medium",
+        help="x264 preset (ultrafast … veryslow).",
+        validator=one_of(
+            ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+        ),
+    )
+    audio: bool = option(True, help="Copy the source's audio track (re-encoded as AAC) into the output.")
+
+
+@attrs.frozen(kw_only=True)
+class ImageSequenceConfig:
+    """One PNG per frame in a folder (frame_000000.png, …), each with a provenance text chunk."""
+
+    compression: int = option(3, help="PNG compression level 0–9.", validator=between(0, 9))

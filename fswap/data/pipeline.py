@@ -1,0 +1,135 @@
+"""The training input pipeline: face sets A and B in memory → augmented batches through tf.data.
+
+Batch `k` is a pure function of (seed, k): the augmentation RNG of every sample is seeded from it, so
+the stream is reproducible, independent of how many map calls run in parallel, and a resumed run at
+iteration k sees exactly the batches an uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cv2
+import numpy as np
+
+from fswap.data import augment as aug
+from fswap.data.faceset import FaceSet
+from fswap.errors import InputError
+
+SIDES = ("a", "b")
+
+
+@attrs.frozen(eq=False)
+class FaceImages:
+    """A face set loaded for training: BGR uint8 faces at 256² and their optional eye masks (uint8)."""
+
+    path: Path
+    images: np.ndarray
+    eyes: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def load_faces(path: Path, eye_mask: str = "") -> FaceImages:
+    """Read every face of the set at `path` (resized to 256²) and, when the set has it, the mask named
+    `eye_mask`. A set without faces is an InputError naming the folder."""
+    faceset = FaceSet.open(path)
+    if len(faceset) == 0:
+        raise InputError(f"{path}: the face set is empty; extract faces before training")
+    size = (aug.WORK_SIZE, aug.WORK_SIZE)
+    images = np.stack([_resize(faceset.load_image(r), size) for r in faceset.records])
+    eyes = None
+    if eye_mask and eye_mask in faceset.masks:
+        eyes = np.stack(
+            [_resize((faceset.load_mask(r, eye_mask) * 255).astype(np.uint8), size) for r in faceset.records]
+        )
+    return FaceImages(path=path, images=images, eyes=eyes)
+
+
+def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if image.shape[:2] == size[::-1]:
+        return image
+    interp = cv2.INTER_AREA if image.shape[0] > size[1] else cv2.INTER_CUBIC
+    return cv2.resize(image, size, interpolation=interp)
+
+
+@attrs.frozen(eq=False)
+class BatchMaker:
+    """Builds batch `k` for both sides: (warped_a, target_a, eyes_a, warped_b, target_b, eyes_b).
+
+    Images are float32 in [-1, 1] (N, R, R, 3); eye masks float32 in [0, 1] (N, R, R, 1), zeros for a set
+    without eye masks."""
+
+    faces: dict[str, FaceImages]
+    resolution: int
+    batch_size: int
+    augment: Any  # fswap.stages.train_config.AugmentConfig
+    seed: int = 0
+
+    @property
+    def has_eyes(self) -> bool:
+        return any(f.eyes is not None for f in self.faces.values())
+
+    def make(self, k: int) -> tuple[np.ndarray, ...]:
+        out: list[np.ndarray] = []
+        for side_id, side in enumerate(SIDES):
+            samples = [self.sample(side_id, side, int(k), i) for i in range(self.batch_size)]
+            for part in range(3):
+                out.append(np.stack([s[part] for s in samples]))
+        return tuple(out)
+
+    def sample(self, side_id: int, side: str, k: int, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One augmented (warped, target, eyes) triple, seeded by (seed, k, side, i)."""
+        rng = np.random.default_rng([self.seed, k, side_id, i])
+        faces = self.faces[side]
+        index = int(rng.integers(len(faces)))
+        image = faces.images[index].astype(np.float32)
+        cfg = self.augment
+        if rng.random() < cfg.color_match:
+            other = self.faces[SIDES[int(rng.integers(2))]]
+            image = aug.random_color_match(image, other.images[int(rng.integers(len(other)))], rng)
+        eyes = (faces.eyes[index].astype(np.float32) / 255.0 if faces.eyes is not None
+                else np.zeros(image.shape[:2], np.float32))
+        stack = np.concatenate([image, eyes[..., None]], axis=-1)
+        stack = aug.random_transform(stack, rng, rotation=cfg.rotation, zoom=cfg.zoom, shift=cfg.shift,
+                                     flip=cfg.flip)
+        warped, target = aug.random_warp(stack, rng, self.resolution, sigma=tuple(cfg.warp_sigma))
+        warped_bgr, target_bgr = warped[..., :3], target[..., :3]
+        if cfg.motion_blur > 0:
+            warped_bgr, target_bgr = aug.random_motion_blur([warped_bgr, target_bgr], rng, cfg.motion_blur)
+        return (
+            (warped_bgr / 127.5 - 1.0).astype(np.float32),
+            (target_bgr / 127.5 - 1.0).astype(np.float32),
+            np.clip(target[..., 3:4], 0.0, 1.0).astype(np.float32),
+        )
+
+
+def make_dataset(maker: BatchMaker, start: int = 0) -> Any:
+    """An endless tf.data stream of batches `start`, `start+1`, … (parallel map, ordered, prefetched)."""
+    import tensorflow as tf
+
+    n, r = maker.batch_size, maker.resolution
+    shapes = [(n, r, r, 3), (n, r, r, 3), (n, r, r, 1)] * 2
+
+    def load(k: Any) -> tuple[Any, ...]:
+        parts = tf.numpy_function(maker.make, [k], [tf.float32] * 6, stateful=False)
+        for part, shape in zip(parts, shapes, strict=True):
+            part.set_shape(shape)
+        return tuple(parts)
+
+    dataset = tf.data.Dataset.range(start, 2**62)
+    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def preview_faces(faces: FaceImages, resolution: int, count: int = 4) -> np.ndarray:
+    """`count` faces of the set (evenly spread), centre-cropped like the training targets and resized to
+    R×R, float32 in [-1, 1]."""
+    indices = np.linspace(0, len(faces) - 1, num=min(count, len(faces))).round().astype(int)
+    margin = aug.WORK_SIZE // 2 - 88  # the training target covers about the central ±88 px of 256
+    crops = [faces.images[i][margin:-margin, margin:-margin] for i in indices]
+    out = [cv2.resize(c, (resolution, resolution), interpolation=cv2.INTER_AREA) for c in crops]
+    return (np.stack(out).astype(np.float32) / 127.5 - 1.0).astype(np.float32)

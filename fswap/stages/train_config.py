@@ -1,0 +1,94 @@
+"""The `[train]` section: iterations, batch, the model, weighted losses, schedule, augmentation, state.
+
+TensorFlow-free so `fswap validate` stays cheap. Defaults follow the reference (§2.1, §3).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from fswap.components import ComponentChoice, Kind
+from fswap.model.config import ModelConfig
+from fswap.options import at_least, at_most, between, component_list, one_of, option
+from fswap.train.schedule import REFERENCE_PHASES, PhaseConfig
+
+DEFAULT_LOSSES: tuple[str, ...] = (
+    "reconstruction", "edge", "eyes", "mixup_lsgan", "mask_l1", "mask_hinge", "mask_tv",
+)
+PRECISIONS: tuple[str, ...] = ("float32", "bfloat16", "float16")
+
+
+def _even(_inst: Any, attribute: attrs.Attribute, value: int) -> None:
+    if value < 2 or value % 2:
+        raise ValueError(f"{attribute.name} must be an even number ≥ 2, received {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class AugmentConfig:
+    """Random augmentation of training faces (reference §3.3); geometry also applies to the eye masks."""
+
+    rotation: float = option(10.0, help="Maximum rotation in degrees (uniform ±).", validator=between(0, 180))
+    zoom: float = option(0.1, help="Maximum relative zoom (uniform 1 ± zoom).", validator=between(0, 0.9))
+    shift: float = option(0.05, help="Maximum shift as a fraction of the size.", validator=between(0, 0.5))
+    flip: float = option(0.5, help="Probability of a horizontal flip.", validator=between(0, 1))
+    color_match: float = option(
+        0.5, help="Probability of matching colours to a random face of either set.", validator=between(0, 1)
+    )
+    motion_blur: float = option(
+        0.0, help="Probability of motion blur (reference: off; 0.25 when on).", validator=between(0, 1)
+    )
+    warp_sigma: tuple[float, float] = option(
+        (5.0, 6.2), help="Range of the warp grid noise σ in pixels of a 256² face."
+    )
+
+
+@attrs.frozen(kw_only=True)
+class TrainStageConfig:
+    """Train the shared encoder, both decoders and both discriminators on face sets A and B."""
+
+    iterations: int = option(40000, help="Total training iterations (each trains D and G of both sides).",
+                             validator=at_least(1))
+    batch_size: int = option(8, help="Faces per side per iteration (even).", validator=_even)
+    model: ModelConfig = option(help="The networks ([train.model]).")  # noqa: RUF009
+    losses: tuple[ComponentChoice, ...] = component_list(
+        Kind.LOSS, DEFAULT_LOSSES,
+        help="Weighted loss terms, one table each: [train.losses.<name>] with weight = … ",
+    )
+    schedule: tuple[PhaseConfig, ...] = option(
+        REFERENCE_PHASES,
+        help="Phase table ([[train.schedule]] rows with start, off, mask_margin, lr_factor, swap_decoders).",
+    )
+    augment: AugmentConfig = option(help="Augmentation ([train.augment]).")  # noqa: RUF009
+    lr_generator: float = option(1e-4, help="Adam learning rate of the generators.", validator=at_least(0.0))
+    lr_discriminator: float = option(2e-4, help="Adam learning rate of the discriminators.",
+                                     validator=at_least(0.0))
+    beta_1: float = option(0.5, help="Adam β1.", validator=between(0.0, 0.9999))
+    beta_2: float = option(0.999, help="Adam β2.", validator=between(0.0, 0.99999))
+    mixup_alpha: float = option(0.2, help="λ ~ Beta(α, α) for mixup (adversarial and perceptual).",
+                                validator=at_least(0.01))
+    reset_optimizers_on_phase: bool = option(
+        False, help="Reset Adam moments when a schedule phase begins (the reference's behaviour)."
+    )
+    precision: Literal["float32", "bfloat16", "float16"] = option(
+        "float32", help="float32, or mixed precision: bfloat16 (CPU) or float16 (GPU).",
+        validator=one_of(PRECISIONS),
+    )
+    jit_compile: bool = option(False, help="Compile the train step with XLA (slower on CPUs).")
+    eye_mask: str = option("eyes5", help="Face-set mask used for eye-region weighting ('' = none).")
+    checkpoint_every: int = option(300, help="Save a checkpoint every N iterations.", validator=at_least(1))
+    keep_checkpoints: int = option(3, help="How many recent checkpoints to keep.", validator=at_least(1))
+    backup_every: int = option(5000, help="Keep a permanent backup every N iterations (0 = never).",
+                               validator=at_least(0))
+    preview_every: int = option(300, help="Write a preview PNG every N iterations.", validator=at_least(1))
+    log_every: int = option(10, help="Append losses to history.csv and TensorBoard every N iterations.",
+                            validator=at_least(1))
+    max_nan_restarts: int = option(3, help="Non-finite losses tolerated (each restores the last checkpoint).",
+                                   validator=at_least(0))
+    nan_lr_backoff: float = option(0.5, help="Learning-rate multiplier applied after each non-finite loss.",
+                                   validator=[at_least(0.01), at_most(1.0)])
+    export: bool = option(True, help="Export the trained networks to model/export for convert.")
+
+    def loss_names(self) -> list[str]:
+        return [choice.name for choice in self.losses]

@@ -1,0 +1,92 @@
+"""The loss schedule (reference §3.4) as data: phases switch losses on/off, set the mask hinge margin,
+scale the learning rate and may swap the decoders. TensorFlow-free; the trainer turns a phase into
+runtime scalars so no graph is rebuilt.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from fswap.options import at_least, between, option
+
+
+def _names(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(str(v) for v in value)
+
+
+@attrs.frozen(kw_only=True)
+class PhaseConfig:
+    """One row of the schedule table; `start` is a fraction of the total iterations."""
+
+    start: float = option(help="Where the phase begins, as a fraction of train.iterations (0 ≤ start < 1).",
+                          validator=between(0.0, 0.999999))
+    off: tuple[str, ...] = option((), help="Names of configured losses switched off in this phase.")
+    mask_margin: float = option(0.0, help="Margin of the mask_hinge loss in this phase.",
+                                validator=between(0.0, 1.0))
+    lr_factor: float = option(1.0, help="Multiplier of both learning rates in this phase.",
+                              validator=at_least(0.0))
+    swap_decoders: bool = option(False, help="Swap the weights of decoder A and B when this phase begins.")
+
+
+def _phase(start: float, off: Sequence[str], margin: float = 0.0, lr: float = 1.0, swap: bool = False
+           ) -> PhaseConfig:
+    return PhaseConfig(start=start, off=_names(off), mask_margin=margin, lr_factor=lr, swap_decoders=swap)
+
+
+#: The v2.2 notebook's table: perceptual loss from T/5, hinge/L1 mask phases, LR drops, late decoder swap.
+REFERENCE_PHASES: tuple[PhaseConfig, ...] = (
+    _phase(0.0, ["vggface", "mask_hinge"]),
+    _phase(1 / 5, ["mask_hinge"]),
+    _phase(1 / 5 + 1 / 10, ["mask_l1"], 0.5),
+    _phase(2 / 5, ["mask_l1"], 0.2),
+    _phase(1 / 2, ["mask_l1"], 0.4),
+    _phase(2 / 3, ["mask_hinge"], 0.0, 0.3),
+    _phase(8 / 10, ["mask_l1"], 0.1, 0.3, True),
+    _phase(9 / 10, ["mask_hinge"], 0.0, 0.1),
+)
+
+
+@attrs.frozen
+class Schedule:
+    """A phase table scaled to `total` iterations: `thresholds[i]` is the first iteration of phase i.
+
+    As in the reference, phase i starts at floor(start·total) − offset, where offset is half the save
+    interval (150 for the reference's 300), so a phase begins just after a checkpoint."""
+
+    phases: tuple[PhaseConfig, ...]
+    total: int
+    offset: int = 0
+    thresholds: tuple[int, ...] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        ordered = sorted(self.phases, key=lambda p: p.start)
+        if not ordered or ordered[0].start != 0.0:
+            ordered.insert(0, PhaseConfig(start=0.0))
+        thresholds = [0]
+        for phase in ordered[1:]:
+            thresholds.append(max(1, int(phase.start * self.total) - self.offset))
+        object.__setattr__(self, "phases", tuple(ordered))
+        object.__setattr__(self, "thresholds", tuple(thresholds))
+
+    def index_at(self, iteration: int) -> int:
+        """The phase index in force at `iteration` (0-based: the iteration about to run)."""
+        return bisect.bisect_right(self.thresholds, iteration) - 1
+
+    def phase_at(self, iteration: int) -> PhaseConfig:
+        return self.phases[self.index_at(iteration)]
+
+    def factors(self, index: int, loss_names: Sequence[str]) -> dict[str, float]:
+        """1.0 for each loss on in phase `index`, 0.0 for each one switched off."""
+        off = set(self.phases[index].off)
+        return {name: 0.0 if name in off else 1.0 for name in loss_names}
+
+    def describe(self) -> list[dict[str, object]]:
+        """The scaled table, for logs and docs."""
+        return [
+            {"phase": i, "from_iteration": t, "off": list(p.off), "mask_margin": p.mask_margin,
+             "lr_factor": p.lr_factor, "swap_decoders": p.swap_decoders}
+            for i, (t, p) in enumerate(zip(self.thresholds, self.phases, strict=True))
+        ]

@@ -1,0 +1,167 @@
+"""One compiled training iteration for both sides: discriminator updates, then generator updates.
+
+Per side X the generator G_X = encoder + decoder_X reconstructs the target from the warped input.
+Inside one `tf.function` the step runs the generators forward once, updates D_A and D_B on the
+(stop-gradient) outputs, then computes the generator losses against the updated discriminators and
+updates G_A and G_B with their own Adam optimisers (the shared encoder receives both updates).
+Loss weights are runtime variables (weight × schedule factor) so schedule phases never retrace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import tensorflow as tf
+
+from fswap.train.loss_api import LossComponent, LossInputs
+
+SIDES = ("a", "b")
+
+
+class NetworksLike(Protocol):
+    """What the train step needs from `fswap.model.networks.Networks`."""
+
+    encoder: Any
+    decoders: Mapping[str, Any]
+    discriminators: Mapping[str, Any]
+
+
+def split_output(out: Any) -> tuple[tf.Tensor, tf.Tensor, list[tf.Tensor]]:
+    """(alpha, bgr, side_outputs) in float32 from a decoder's output dict (or a bare ABGR tensor)."""
+    if isinstance(out, Mapping):
+        abgr, sides = out["abgr"], list(out.get("side_outputs") or [])
+    else:
+        abgr, sides = out, []
+    abgr = tf.cast(abgr, tf.float32)
+    return abgr[..., :1], abgr[..., 1:], [tf.cast(s, tf.float32) for s in sides]
+
+
+def regularization(*models: Any) -> tf.Tensor:
+    """Sum of the models' Keras regularisation losses (the reference's L2 weight decay)."""
+    terms = [tf.cast(loss, tf.float32) for m in models for loss in m.losses]
+    return tf.add_n(terms) if terms else tf.constant(0.0)
+
+
+class TrainStep:
+    """Holds the optimisers and runtime loss scales and runs compiled iterations."""
+
+    def __init__(
+        self,
+        networks: NetworksLike,
+        losses: Mapping[str, LossComponent],
+        *,
+        lr_generator: float = 1e-4,
+        lr_discriminator: float = 2e-4,
+        beta_1: float = 0.5,
+        beta_2: float = 0.999,
+        use_eye_masks: bool = True,
+        loss_scaling: bool = False,
+        jit_compile: bool = False,
+    ) -> None:
+        import keras
+
+        self.networks = networks
+        self.losses = dict(losses)
+        self.names = list(self.losses)
+        self.use_eye_masks = use_eye_masks
+        self.base_lr = {"g": float(lr_generator), "d": float(lr_discriminator)}
+        self.scales = {
+            name: tf.Variable(float(loss.weight), trainable=False, dtype=tf.float32, name=f"scale_{name}")
+            for name, loss in self.losses.items()
+        }
+        self.uses_d = any(loss.uses_discriminator for loss in self.losses.values())
+
+        def adam(lr: float) -> Any:
+            opt = keras.optimizers.Adam(learning_rate=lr, beta_1=beta_1, beta_2=beta_2, epsilon=1e-7)
+            return keras.optimizers.LossScaleOptimizer(opt) if loss_scaling else opt
+
+        enc = list(networks.encoder.trainable_variables)
+        self.g_vars = {s: [*enc, *networks.decoders[s].trainable_variables] for s in SIDES}
+        self.d_vars = {s: list(networks.discriminators[s].trainable_variables) for s in SIDES}
+        self.g_opt = {s: adam(lr_generator) for s in SIDES}
+        self.d_opt = {s: adam(lr_discriminator) for s in SIDES}
+        for s in SIDES:
+            self.g_opt[s].build(self.g_vars[s])
+            self.d_opt[s].build(self.d_vars[s])
+        self._step = tf.function(self._train_step, jit_compile=jit_compile, reduce_retracing=True)
+
+    # -- runtime settings (no retracing) ------------------------------------------------------------
+
+    def set_factors(self, factors: Mapping[str, float]) -> None:
+        """Effective weight of each loss = configured weight × factor (0 switches a loss off)."""
+        for name, var in self.scales.items():
+            var.assign(self.losses[name].weight * float(factors.get(name, 1.0)))
+
+    def set_lr_factor(self, factor: float) -> None:
+        for s in SIDES:
+            self.g_opt[s].learning_rate = self.base_lr["g"] * factor
+            self.d_opt[s].learning_rate = self.base_lr["d"] * factor
+
+    def reset_optimizers(self) -> None:
+        """Zero the Adam moments and step counters (the reference rebuilds its optimisers per phase)."""
+        for opt in self.optimizers():
+            for var in opt.variables:
+                if "learning_rate" not in var.path:
+                    var.assign(np.zeros(var.shape, dtype=var.dtype))
+
+    def optimizers(self) -> list[Any]:
+        return [self.g_opt["a"], self.g_opt["b"], self.d_opt["a"], self.d_opt["b"]]
+
+    # -- the step -----------------------------------------------------------------------------------
+
+    def __call__(self, batch: Sequence[Any], mixup: float) -> dict[str, Any]:
+        """Run one iteration on (warped_a, target_a, eyes_a, warped_b, target_b, eyes_b); returns tensors."""
+        return self._step(tuple(batch), tf.constant(mixup, tf.float32))
+
+    def loss_inputs(self, side: str, warped: Any, target: Any, eyes: Any, mixup: Any,
+                    training: bool = True) -> LossInputs:
+        """Run G_side on `warped` and package what the loss terms need."""
+        nets = self.networks
+        out = nets.decoders[side](nets.encoder(warped, training=training), training=training)
+        alpha, bgr, sides = split_output(out)
+        return LossInputs(
+            warped=warped, target=target, alpha=alpha, bgr=bgr,
+            masked=alpha * bgr + (1.0 - alpha) * warped, side_outputs=tuple(sides),
+            eye_mask=eyes if self.use_eye_masks else None,
+            discriminator=nets.discriminators[side], mixup=mixup,
+        )
+
+    def _train_step(self, batch: tuple[Any, ...], mixup: Any) -> dict[str, Any]:
+        nets = self.networks
+        data = {"a": batch[0:3], "b": batch[3:6]}
+        metrics: dict[str, Any] = {}
+        with tf.GradientTape(persistent=True) as tape:
+            inputs = {s: self.loss_inputs(s, *data[s], mixup) for s in SIDES}
+            if self.uses_d:
+                for s in SIDES:
+                    d_loss = regularization(nets.discriminators[s])
+                    for name, loss in self.losses.items():
+                        if loss.uses_discriminator:
+                            value = loss.discriminator_loss(inputs[s])
+                            if value is not None:
+                                d_loss += self.scales[name] * value
+                    metrics[f"{s}/d_total"] = d_loss
+                    with tape.stop_recording():
+                        self._apply(self.d_opt[s], tape, d_loss, self.d_vars[s])
+            g_losses = {}
+            for s in SIDES:
+                g_loss = regularization(nets.encoder, nets.decoders[s])
+                for name, loss in self.losses.items():
+                    value = tf.cast(loss.generator_loss(inputs[s]), tf.float32)
+                    metrics[f"{s}/{name}"] = value
+                    g_loss += self.scales[name] * value
+                metrics[f"{s}/g_total"] = g_loss
+                g_losses[s] = g_loss
+        for s in SIDES:
+            self._apply(self.g_opt[s], tape, g_losses[s], self.g_vars[s])
+        del tape
+        return metrics
+
+    @staticmethod
+    def _apply(opt: Any, tape: tf.GradientTape, loss: Any, variables: list[Any]) -> None:
+        scaled = opt.scale_loss(loss) if hasattr(opt, "scale_loss") else loss
+        grads = tape.gradient(scaled, variables)
+        pairs = [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
+        opt.apply([g for g, _ in pairs], [v for _, v in pairs])

@@ -1,0 +1,49 @@
+"""Tiny face sets cut from public-domain photos (no downloads), for tests, benchmarks and quick runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fswap.components import Detection
+from fswap.data.faceset import FaceRecord, FaceSet
+from fswap.samples import public_domain_face
+
+# (centre x, centre y, face size) of the face in each sample photo
+ANCHORS = {"astronaut": (223.5, 117.5, 95.0), "grace_hopper": (264.5, 220.0, 196.0)}
+EYES = ((0.40, 0.43), (0.60, 0.43))  # eye positions (x, y) as fractions of these loose crops
+
+
+def make_toy_faceset(path: Path, face: str, count: int = 6, size: int = 128, seed: int = 0,
+                 eyes: bool = True) -> FaceSet:
+    """`count` jittered aligned-looking crops of one photo, with an `eyes5` mask per face."""
+    rng = np.random.default_rng(seed)
+    photo = public_domain_face(face)
+    cx, cy, fsize = ANCHORS[face]
+    faceset = FaceSet(path=path, size=size, masks=["eyes5"] if eyes else [])
+    faceset.faces_dir.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        angle = rng.uniform(-8, 8)
+        side = 2.0 * fsize * rng.uniform(0.95, 1.05)
+        scale = size / side
+        matrix = cv2.getRotationMatrix2D((cx, cy), angle, scale)
+        matrix[:, 2] += (size / 2 - cx + rng.uniform(-3, 3), size / 2 - cy + rng.uniform(-3, 3))
+        crop = cv2.warpAffine(photo, matrix, (size, size), borderMode=cv2.BORDER_REPLICATE)
+        stem = f"{face}_{i:03d}"
+        cv2.imwrite(str(faceset.faces_dir / f"{stem}.png"), crop)
+        det = Detection(box=(cx - fsize / 2, cy - fsize / 2, fsize, fsize), confidence=0.99,
+                        landmarks=np.zeros((5, 2)))
+        record = FaceRecord(file=f"{stem}.png", source=face, frame=i, face_index=0, detection=det,
+                            landmarks=np.zeros((5, 2)), matrix=matrix)
+        faceset.records.append(record)
+        if eyes:
+            mask = np.zeros((size, size), np.uint8)
+            for ex, ey in EYES:
+                centre = (int(ex * size), int(ey * size))
+                cv2.ellipse(mask, centre, (size // 10, size // 18), 0, 0, 360, 255, -1)
+            faceset.mask_dir("eyes5").mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(faceset.mask_path(record, "eyes5")), mask)
+    faceset.save()
+    return faceset

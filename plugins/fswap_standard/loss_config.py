@@ -1,0 +1,68 @@
+"""Config classes of the standard loss terms (TensorFlow-free). Defaults are the reference weights."""
+
+from __future__ import annotations
+
+import attrs
+
+from fswap.options import at_least, between, option
+
+
+@attrs.frozen(kw_only=True)
+class ReconstructionConfig:
+    """L1 between the raw colour output and the target, plus L1 on every lower-resolution side output."""
+
+    weight: float = option(1.0, help="Weight of the L1 reconstruction term.", validator=at_least(0.0))
+    multiscale: bool = option(True, help="Also penalise the side outputs (64, 128, … below the resolution).")
+
+
+@attrs.frozen(kw_only=True)
+class EdgeConfig:
+    """L1 between the finite-difference gradient magnitudes of output and target."""
+
+    weight: float = option(0.1, help="Weight of the edge term.", validator=at_least(0.0))
+
+
+@attrs.frozen(kw_only=True)
+class EyesConfig:
+    """Eye-region weighting: mask-weighted L1 (and edge L1) inside the eye masks from extraction."""
+
+    weight: float = option(30.0, help="Weight of the eye-region terms.", validator=at_least(0.0))
+    edges: bool = option(True, help="Also weight the edge term inside the eye region.")
+
+
+@attrs.frozen(kw_only=True)
+class MixupLsganConfig:
+    """Least-squares GAN with mixup of real and fake discriminator inputs."""
+
+    weight: float = option(0.1, help="Weight of the adversarial term (w_D).", validator=at_least(0.0))
+
+
+@attrs.frozen(kw_only=True)
+class RelativisticLsganConfig:
+    """Relativistic average least-squares GAN."""
+
+    weight: float = option(0.1, help="Weight of the adversarial term (w_D).", validator=at_least(0.0))
+
+
+@attrs.frozen(kw_only=True)
+class MaskL1Config:
+    """L1 push of the mask toward 0, so the output falls back to the input where unsure."""
+
+    weight: float = option(0.01, help="Weight of mean(|alpha|).", validator=at_least(0.0))
+
+
+@attrs.frozen(kw_only=True)
+class MaskHingeConfig:
+    """Hinge: penalise the mask below a margin (the schedule sets the margin per phase)."""
+
+    weight: float = option(0.1, help="Weight of mean(max(0, margin − alpha)).", validator=at_least(0.0))
+    margin: float = option(
+        0.5, help="Margin used when the schedule does not set one.", validator=between(0.0, 1.0)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class MaskTVConfig:
+    """Total variation of the mask: smooth masks without speckles."""
+
+    weight: float = option(0.1, help="Weight of mean|d_y α| + mean|d_x α|.", validator=at_least(0.0))

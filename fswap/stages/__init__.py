@@ -30,7 +30,10 @@ def _load(path: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-STAGES: tuple[StageInfo, ...] = ()
+STAGES: tuple[StageInfo, ...] = (
+    StageInfo("extract", "fswap.stages.extract_config:ExtractConfig", "fswap.stages.extract:run_extract",
+              "Detect, align and mask the faces of sides a and b into face sets."),
+)
 """Registered stages in run order (extended as stages land)."""
 
 

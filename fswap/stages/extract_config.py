@@ -1,0 +1,118 @@
+"""[extract] of pipeline.toml: inputs of sides a and b, sampling, keep policy and the components. No TF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from fswap.components import ComponentChoice, Kind
+from fswap.errors import ConfigError
+from fswap.options import at_least, component, component_list, one_of, option
+
+if TYPE_CHECKING:
+    from fswap.config import PipelineConfig
+
+POLICIES = ("single", "all", "identity")
+ON_ERROR = ("fail", "skip")
+
+
+@attrs.frozen(kw_only=True)
+class ExtractSide:
+    """One identity's input: a video file, an image folder or a glob; optionally a reference of the person."""
+
+    input: Path | None = option(
+        None, help="Video file, image folder or glob of images (relative to the TOML)."
+    )
+    reference: Path | None = option(
+        None,
+        help='Image of the wanted person (or a .npy embedding) for policy = "identity".',
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ExtractConfig:
+    """Detect, align and mask faces of sides a and b into the face sets workdir/faces/a and faces/b."""
+
+    a: ExtractSide = option(help="Side a (the identity that is replaced).")
+    b: ExtractSide = option(help="Side b (the identity that is put in).")
+    every_n_frames: int = option(1, help="Use every Nth frame (or image).", validator=at_least(1))
+    policy: str = option(
+        "single",
+        help="Which faces to keep: single = only frames with exactly one face (the reference behaviour), "
+        "all = every face, identity = faces close to the side's reference.",
+        validator=one_of(POLICIES),
+    )
+    identity_threshold: float = option(
+        0.6,
+        help="Largest embedding distance to the reference still counted as the same person.",
+        validator=at_least(0.0),
+    )
+    store_embeddings: bool = option(False, help="Also store each kept face's embedding (needs an embedder).")
+    save_raw: bool = option(False, help="Also save the unaligned square crop of each face under raw/.")
+    on_error: str = option(
+        "fail",
+        help="Unreadable or truncated input: fail = stop with an error naming the file, "
+        "skip = count it and go on.",
+        validator=one_of(ON_ERROR),
+    )
+    batch_size: int = option(8, help="Frames read and detected together.", validator=at_least(1))
+    save_every: int = option(
+        200, help="Write alignments.json every this many frames (resume points).", validator=at_least(1)
+    )
+    detector: ComponentChoice = component(Kind.DETECTOR, "mtcnn", help="Face detector.")
+    aligner: ComponentChoice = component(Kind.ALIGNER, "umeyama5", help="Aligner making the crops.")
+    masks: tuple[ComponentChoice, ...] = component_list(
+        Kind.MASK_GENERATOR, ("eyes5",), help="Mask generators; each writes masks/<table name>/."
+    )
+    embedder: ComponentChoice | None = component(
+        Kind.EMBEDDER, None, help='Identity embedder (needed by policy = "identity" and store_embeddings).'
+    )
+
+    def sides(self) -> dict[str, ExtractSide]:
+        """The sides that have an input, by name."""
+        return {name: side for name, side in (("a", self.a), ("b", self.b)) if side.input is not None}
+
+    def check(self, pipeline: PipelineConfig) -> None:
+        """Cross-field checks `fswap validate` runs."""
+        where = f"{pipeline.source.name} [extract]"
+        if not self.sides():
+            raise ConfigError(
+                f'{where}: give at least one input: [extract.a] input = "video.mp4" (or [extract.b])'
+            )
+        if self.policy == "identity":
+            if self.embedder is None:
+                raise ConfigError(
+                    f'{where}: policy = "identity" needs an embedder: '
+                    'add [extract.embedder] use = "dlib_resnet"'
+                )
+            missing = [name for name, side in self.sides().items() if side.reference is None]
+            if missing:
+                raise ConfigError(
+                    f'{where}: policy = "identity" needs reference = "image.png" in [extract.{missing[0]}]'
+                )
+        if self.store_embeddings and self.embedder is None:
+            raise ConfigError(f"{where}: store_embeddings = true needs an [extract.embedder]")
+        names = mask_names(self.masks)
+        if len(set(names)) != len(names):
+            raise ConfigError(f"{where}: mask names must be unique, received {', '.join(names)}")
+        workdir = pipeline.workdir.root.resolve()
+        for name, side in self.sides().items():
+            if _inside(side.input, workdir / "faces"):
+                raise ConfigError(
+                    f"{where}.{name}: input {side.input} lies inside the output folder {workdir}/faces"
+                )
+
+
+def mask_names(masks: tuple[ComponentChoice, ...]) -> list[str]:
+    """The folder name of each mask: its table name in [extract.masks.<name>]."""
+    return [choice.section.rsplit(".", 1)[-1] for choice in masks]
+
+
+def _inside(path: Any, folder: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(folder)
+    except (ValueError, OSError):
+        return False
+    return True

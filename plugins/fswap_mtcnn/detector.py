@@ -1,0 +1,88 @@
+"""MTCNN detector over batches of frames: BGR → RGB, optional downscaling, one batched call per frame size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+
+from fswap import Detection
+from fswap_mtcnn.config import MtcnnConfig
+
+# reference §4.2 auto-downscaling: (minimum pixel count, divisor), largest first
+_AUTO_STEPS = ((1920 * 1080, 4), (1280 * 720, 3), (858 * 480, 2))
+
+
+def downscale_factor(width: int, height: int, config: MtcnnConfig) -> float:
+    """The factor (≤ 1) frames of this size are resized by before detection."""
+    factor = 1.0
+    if config.auto_downscale:
+        for pixels, divisor in _AUTO_STEPS:
+            if width * height >= pixels:
+                factor = 1.0 / divisor
+                break
+    if config.max_side and max(width, height) * factor > config.max_side:
+        factor = config.max_side / max(width, height)
+    return factor
+
+
+def rows_to_detections(rows: np.ndarray, scale: float, min_confidence: float) -> list[Detection]:
+    """mtcnn numpy rows [image, x, y, w, h, confidence, 5 xs, 5 ys] → Detections (frame px), best first."""
+    out = []
+    for row in np.asarray(rows, dtype=np.float64).reshape(-1, 16):
+        confidence = float(row[5])
+        if confidence < min_confidence:
+            continue
+        landmarks = np.stack([row[6:11], row[11:16]], axis=1) / scale
+        out.append(Detection(box=row[1:5] / scale, confidence=confidence, landmarks=landmarks))
+    out.sort(key=lambda d: -d.confidence)
+    return out
+
+
+class MtcnnDetector:
+    """The `mtcnn` detector built once; `detect` groups frames by size and runs them as batches."""
+
+    def __init__(self, config: MtcnnConfig) -> None:
+        from mtcnn import MTCNN
+
+        self.config = config
+        self._mtcnn = MTCNN(device=config.device)
+        self._kwargs = {
+            "min_face_size": config.min_face_size,
+            "scale_factor": config.scale_factor,
+            "threshold_pnet": config.thresholds[0],
+            "threshold_rnet": config.thresholds[1],
+            "threshold_onet": config.thresholds[2],
+        }
+
+    def detect(self, frames: Sequence[np.ndarray]) -> list[list[Detection]]:
+        """Per frame (BGR uint8), its faces sorted by confidence (highest first)."""
+        results: list[list[Detection]] = [[] for _ in frames]
+        groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for i, frame in enumerate(frames):
+            groups[frame.shape].append(i)
+        for shape, indices in groups.items():
+            height, width = shape[:2]
+            scale = downscale_factor(width, height, self.config)
+            for start in range(0, len(indices), self.config.batch_size):
+                chunk = indices[start : start + self.config.batch_size]
+                images = [self._prepare(frames[i], scale) for i in chunk]
+                rows = self._run(images)
+                for j, i in enumerate(chunk):
+                    results[i] = rows_to_detections(rows[rows[:, 0] == j], scale, self.config.min_confidence)
+        return results
+
+    @staticmethod
+    def _prepare(frame: np.ndarray, scale: float) -> np.ndarray:
+        import cv2
+
+        if scale != 1.0:
+            h, w = frame.shape[:2]
+            size = (max(round(w * scale), 1), max(round(h * scale), 1))
+            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+    def _run(self, images: list[np.ndarray]) -> np.ndarray:
+        rows = self._mtcnn.detect_faces(images, output_type="numpy", box_format="xywh", **self._kwargs)
+        return np.asarray(rows, dtype=np.float64).reshape(-1, 16)

@@ -210,6 +210,34 @@ def weights_path(session: Session, name: str) -> None:
     click.echo(str(resolved or cached_path(spec)))
 
 
+@cli.group()
+def model() -> None:
+    """Inspect the networks a pipeline's [train.model] describes."""
+
+
+@model.command("summary")
+@click.argument("pipeline", type=click.Path(path_type=Path))
+@click.option("--layers", is_flag=True, help="Also print every network's layer table.")
+@pass_session
+def model_summary(session: Session, pipeline: Path, layers: bool) -> None:
+    """Build the networks of PIPELINE's [train.model] and print the parameters per network."""
+    from fswap.model.config import model_table_from_pipeline, parse_model_config
+
+    config = parse_model_config(model_table_from_pipeline(pipeline), catalog=session.catalog,
+                                source=pipeline.name)
+    from fswap.model.networks import build_networks
+    from fswap.model.summary import parameter_counts, render_counts, render_layers
+
+    networks = build_networks(config)
+    title = (f"{pipeline.name}: resolution {config.resolution}, capacity {config.capacity}, "
+             f"width_divisor {config.width_divisor}, normalization {config.normalization.name}, "
+             f"attention {config.attention.name}, upsampling {config.upsampling.name}")
+    click.echo(render_counts(parameter_counts(networks), title))
+    if layers:
+        for net in networks.all().values():
+            click.echo("\n" + render_layers(net))
+
+
 def _add_plugin_commands(session: Session) -> None:
     session.pm.hook.fswap_add_cli_commands(cli=cli)
 

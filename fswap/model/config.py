@@ -73,3 +73,21 @@ def parse_model_config(
     from fswap.structure import Context, structure
 
     return structure(ModelConfig, table, ctx=Context(source=source, catalog=catalog), section=section)
+
+
+def model_table_from_pipeline(path: Any) -> dict[str, Any]:
+    """The `[train.model]` table of a pipeline file ({} when [train] has none)."""
+    from pathlib import Path
+
+    from fswap.config import read_toml
+    from fswap.errors import ConfigError
+
+    path = Path(path)
+    data = read_toml(path)
+    train = data.get("train")
+    if not isinstance(train, dict):
+        raise ConfigError(f"{path.name}: no [train] section; the model is configured in [train.model]")
+    table = train.get("model", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path.name} [train]: model must be a table ([train.model]), received {table!r}")
+    return table

@@ -1,0 +1,102 @@
+"""fswap_attention: SAGAN self-attention, plain vs query-chunked, γ = 0 at start, serialization."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from fswap_attention.config import ChunkedSelfAttentionConfig, SelfAttentionConfig
+from fswap_attention.layers import SelfAttention, SelfAttentionBlock
+
+from fswap.model.layer_checks import check_layer
+
+
+def _numpy_attention(layer: SelfAttention, x: np.ndarray) -> np.ndarray:
+    wq, bq, wk, bk, wv, bv, gamma = (np.asarray(w, np.float64) for w in layer.get_weights())
+    n, h, w, c = x.shape
+    flat = x.reshape(n, h * w, c).astype(np.float64)
+    q, k, v = flat @ wq + bq, flat @ wk + bk, flat @ wv + bv
+    s = q @ k.transpose(0, 2, 1)
+    p = np.exp(s - s.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
+    return x + gamma[0] * (p @ v).reshape(n, h, w, c)
+
+
+def _with_gamma(layer: SelfAttention, x: np.ndarray, gamma: float) -> None:
+    layer(x)
+    weights = layer.get_weights()
+    weights[-1] = np.array([gamma], np.float32)
+    layer.set_weights(weights)
+
+
+def test_fresh_block_is_the_identity_and_round_trips() -> None:
+    result = check_layer(lambda: SelfAttention(weight_decay=1e-4), (6, 6, 16))
+    np.testing.assert_array_equal(result["outputs"][0], result["inputs"])
+    layer = result["layer"]
+    assert layer.get_weights()[-1].tolist() == [0.0]
+    assert layer.count_params() == 2 * (16 * 2 + 2) + (16 * 16 + 16) + 1  # reference SAGAN layout
+    assert len(layer.losses) == 3  # L2 on the three projections
+
+
+def test_matches_a_numpy_reference() -> None:
+    x = np.random.default_rng(0).normal(size=(2, 5, 7, 16)).astype(np.float32)
+    layer = SelfAttention()
+    _with_gamma(layer, x, 0.7)
+    np.testing.assert_allclose(np.asarray(layer(x)), _numpy_attention(layer, x), atol=1e-4)
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 100, 4096])
+def test_chunked_equals_plain(block: int) -> None:
+    x = np.random.default_rng(1).normal(size=(2, 16, 16, 32)).astype(np.float32)
+    plain = SelfAttention(query_block=0)
+    _with_gamma(plain, x, 1.3)
+    chunked = SelfAttention(query_block=block)
+    chunked(x)
+    chunked.set_weights(plain.get_weights())
+    np.testing.assert_allclose(np.asarray(chunked(x)), np.asarray(plain(x)), rtol=1e-5, atol=1e-5)
+
+
+def test_chunked_round_trips_and_keeps_its_block_size() -> None:
+    result = check_layer(lambda: SelfAttention(query_block=10), (8, 8, 8))
+    assert result["reloaded"].layers[-1].query_block == 10
+
+
+def test_chunked_gradients_equal_plain() -> None:
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(2).normal(size=(1, 8, 8, 16)).astype(np.float32))
+    plain, chunked = SelfAttention(), SelfAttention(query_block=24)
+    _with_gamma(plain, x.numpy(), 0.5)
+    chunked(x)
+    chunked.set_weights(plain.get_weights())
+    grads = []
+    for layer in (plain, chunked):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.sin(layer(x)))
+        grads.append(tape.gradient(loss, [w.value for w in layer.trainable_weights]))
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_block_factories_follow_their_config() -> None:
+    plain = SelfAttentionBlock(SelfAttentionConfig())(64, name="sa", weight_decay=1e-4)
+    chunked = SelfAttentionBlock(ChunkedSelfAttentionConfig(query_block=256))(64, name="csa")
+    assert (plain.query_block, plain.weight_decay, plain.name) == (0, 1e-4, "sa")
+    assert (chunked.query_block, chunked.weight_decay) == (256, 0.0)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_softmax_stays_finite(policy: str) -> None:
+    keras.config.set_dtype_policy(policy)
+    try:
+        layer = SelfAttention(query_block=32)
+        x = np.random.default_rng(3).normal(size=(1, 8, 8, 16)).astype(np.float32) * 30
+        layer(x)
+        weights = layer.get_weights()
+        weights[-1] = np.array([1.0], np.float32)
+        layer.set_weights(weights)
+        y = np.asarray(layer(x), dtype=np.float32)
+        assert layer.compute_dtype in ("float16", "bfloat16")
+        assert np.all(np.isfinite(y))
+    finally:
+        keras.config.set_dtype_policy("float32")

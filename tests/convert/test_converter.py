@@ -1,0 +1,182 @@
+"""The conversion loop with stand-in detector and generator (no TensorFlow): batching, detect-every-N,
+pass-through of frames without a face, part mode, enhance, layouts and the summary counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fswap_kalman.config import KalmanConfig
+from fswap_kalman.tracker import KalmanTracker
+from fswap_standard.blenders import FeatherBlender
+from fswap_standard.color import NoTransfer
+from fswap_standard.convert_config import FeatherBlendConfig, NoOptionsConfig
+
+from fswap import AlignedFace, Detection
+from fswap.convert.engine import Converter, ConvertOptions
+from fswap.convert.geometry import crop
+
+TEMPLATE = np.array([[0.35, 0.4], [0.65, 0.4], [0.5, 0.55], [0.38, 0.72], [0.62, 0.72]])
+
+
+class BoxAligner:
+    """Axis-aligned crop of the detection box (a stand-in for umeyama5 with the same contract)."""
+
+    size = 128
+
+    def align(self, frame: np.ndarray, detection: Detection) -> AlignedFace:
+        x, y, w, _h = detection.box
+        s = self.size / w
+        matrix = np.array([[s, 0, -x * s], [0, s, -y * s]])
+        return AlignedFace(
+            image=crop(frame, matrix, self.size),
+            matrix=matrix,
+            landmarks=detection.landmarks,
+            detection=detection,
+        )
+
+
+class FakeDetector:
+    """Finds one face at a fixed box on the frames listed in `faces_on` (all when None)."""
+
+    def __init__(self, faces_on: set[int] | None = None) -> None:
+        self.calls: list[int] = []
+        self.faces_on = faces_on
+        self.seen = 0
+
+    def detect(self, frames):
+        self.calls.append(len(frames))
+        out = []
+        for _ in frames:
+            has = self.faces_on is None or self.seen in self.faces_on
+            box = (60.0, 40.0, 80.0, 80.0)
+            out.append(
+                [Detection(box=box, confidence=0.99, landmarks=TEMPLATE * 80 + [60, 40])] if has else []
+            )
+            self.seen += 1
+        return out
+
+
+class FakeGenerator:
+    """A solid white face with alpha 1 everywhere; records batch sizes."""
+
+    resolution = 32
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def __call__(self, faces):
+        self.batches.append(len(faces))
+        n = len(faces)
+        return np.full((n, 32, 32, 3), 255, np.uint8), np.ones((n, 32, 32), np.float32)
+
+
+class CentreMask:
+    """A part mask covering only the centre quarter of the crop."""
+
+    def generate(self, face: AlignedFace) -> np.ndarray:
+        m = np.zeros((face.size, face.size), np.float32)
+        q = face.size // 4
+        m[q:-q, q:-q] = 1.0
+        return m
+
+
+def frames(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return [(i, rng.integers(0, 100, (180, 240, 3), dtype=np.uint8)) for i in range(n)]
+
+
+def make(detector=None, generator=None, parts=None, **options):
+    return Converter(
+        detector=detector or FakeDetector(),
+        aligner=BoxAligner(),
+        tracker=KalmanTracker(KalmanConfig()),
+        generator=generator or FakeGenerator(),
+        color=NoTransfer(NoOptionsConfig()),
+        blender=FeatherBlender(FeatherBlendConfig()),
+        parts=parts,
+        options=ConvertOptions(**{"label": False, **options}),
+    )
+
+
+def test_one_detector_and_one_generator_call_per_batch():
+    det, gen = FakeDetector(), FakeGenerator()
+    conv = make(det, gen, batch_frames=4)
+    out = list(conv.run(frames(10)))
+    assert len(out) == 10
+    assert det.calls == [4, 4, 2] and gen.batches == [4, 4, 2]
+    assert conv.stats.frames == 10 and conv.stats.faces_swapped == 10 and conv.stats.generator_calls == 3
+    assert out[0][80, 100].min() > 200  # face centre replaced by the white face
+    assert conv.stats.to_json()["fps"] > 0
+
+
+def test_detect_every_n_lets_the_tracker_fill_in():
+    det = FakeDetector()
+    conv = make(det, batch_frames=6, detect_every_n=3)
+    list(conv.run(frames(12)))
+    assert sum(det.calls) == 4  # frames 0, 3, 6, 9
+    assert conv.stats.faces_swapped == 12
+
+
+def test_single_face_calls_baseline_gives_same_frames():
+    a = list(make(batch_frames=5).run(frames(5)))
+    gen = FakeGenerator()
+    b = list(make(generator=gen, batch_frames=5, single_face_calls=True).run(frames(5)))
+    assert gen.batches == [1] * 5
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_frames_without_face_pass_through_unchanged_and_are_counted():
+    src = frames(6)
+    conv = make(FakeDetector(faces_on={0, 1, 2}), batch_frames=6)
+    out = list(conv.run(src))
+    assert conv.stats.frames_without_face == 3 and conv.stats.faces_swapped == 3
+    for (_, frame), result in zip(src[3:], out[3:], strict=True):
+        np.testing.assert_array_equal(result, frame)
+
+
+def test_small_faces_are_left_alone():
+    src = frames(2)
+    conv = make(min_face_size=100)
+    out = list(conv.run(src))
+    assert conv.stats.frames_without_face == 2
+    np.testing.assert_array_equal(out[0], src[0][1])
+
+
+def test_part_mode_replaces_only_the_part():
+    src = frames(1)
+    whole = next(iter(make().run(src)))
+    part = next(iter(make(parts=CentreMask()).run(src)))
+    # the generator's ROI covers frame x 72–128, y 52–108; the part mask its centre quarter (y 66–94)
+    centre = (slice(75, 85), slice(95, 105))
+    edge = (slice(60, 64), slice(95, 105))  # inside the ROI, outside the part
+    assert part[centre].min() > 200 and whole[centre].min() > 200
+    assert whole[edge].mean() > 150
+    np.testing.assert_array_equal(part[edge], src[0][1][edge])
+
+
+def test_enhance_boosts_contrast_against_the_input():
+    src = frames(1)
+    plain = next(iter(make().run(src))).astype(int)
+    boosted = next(iter(make(enhance=0.4).run(src))).astype(int)
+    assert boosted[95, 100].mean() >= plain[95, 100].mean()
+
+
+@pytest.mark.parametrize(("layout", "width"), [("result", 240), ("side_by_side", 480), ("triple", 720)])
+def test_layouts(layout, width):
+    src = frames(2)
+    out = list(make(layout=layout).run(src))
+    assert out[0].shape == (180, width, 3)
+    if layout != "result":
+        np.testing.assert_array_equal(out[0][:, :240], src[0][1])  # source panel untouched
+    if layout == "triple":
+        heat = out[0][:, 480:].astype(int)
+        assert heat[80, 100].sum() > 3 * heat[5, 5].sum()  # mask bright where the face is
+
+
+def test_label_is_drawn_when_enabled():
+    src = frames(1)
+    labelled = next(iter(make(label=True).run(src)))
+    plain = next(iter(make(label=False).run(src)))
+    diff = np.any(labelled != plain, axis=2)
+    assert diff.any() and np.nonzero(diff)[0].min() > 150  # bottom strip only

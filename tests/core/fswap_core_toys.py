@@ -1,5 +1,5 @@
 """A small component world (specs, configs, stage configs) used by the core tests."""
-# ruff: noqa: RUF009  (option() returns an attrs field, not a shared default)
+
 
 from __future__ import annotations
 

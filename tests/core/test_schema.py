@@ -29,7 +29,7 @@ def test_option_rows_describe_type_default_and_help() -> None:
 def test_factory_defaults_are_shown_by_value() -> None:
     @attrs.frozen
     class WithFactory:
-        sizes: list[int] = option(factory=lambda: [1, 2], help="Sizes.")  # noqa: RUF009
+        sizes: list[int] = option(factory=lambda: [1, 2], help="Sizes.")
 
     assert rows_by_name(WithFactory)["sizes"]["default"] == "[1, 2]"
 

@@ -1,5 +1,5 @@
 """TOML tables → frozen attrs configs: types, Literal, tuples, paths, nested tables, components, messages."""
-# ruff: noqa: RUF009  (option() returns an attrs field, not a shared default)
+
 
 from __future__ import annotations
 

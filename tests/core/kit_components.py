@@ -1,0 +1,192 @@
+"""Deliberately good and broken components for testing fswap.testing (no heavy imports at module level)."""
+
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+
+from fswap import AlignedFace, ComponentSpec, Detection, TrackedFace, option
+from fswap.testing import sample_detection
+
+
+@attrs.frozen(kw_only=True)
+class Cfg:
+    mode: str = option("good", help="Which behaviour to show: good or one of the broken ones.")
+    weight: float = option(1.0, help="Loss weight.")
+
+
+@attrs.define
+class MutableCfg:
+    mode: str = option("good", help="Not frozen.")
+
+
+@attrs.frozen
+class NoHelpCfg:
+    mode: str = attrs.field(default="good")
+
+
+@attrs.frozen
+class RequiredCfg:
+    path: str = option(help="Required, no default.")
+
+
+def spec(kind: str, factory: str, config: type = Cfg, name: str = "kit") -> ComponentSpec:
+    return ComponentSpec(kind=kind, name=name, factory=f"{__name__}:{factory}", config=config)
+
+
+class ReplayDetector:
+    """Good: finds the known sample faces by looking at the frame size. Broken modes misbehave."""
+
+    def __init__(self, config: Cfg) -> None:
+        self.mode = config.mode
+
+    def detect(self, frames: list[np.ndarray]) -> Any:
+        out: list[Any] = []
+        for frame in frames:
+            h, w = frame.shape[:2]
+            name = {(512, 512): "astronaut", (600, 512): "grace_hopper"}.get((h, w))
+            found = [sample_detection(name)] if name else []
+            if self.mode == "tuples":
+                found = [(d.box, d.confidence) for d in found]
+            elif self.mode == "swapped_eyes":
+                found = [Detection(d.box, d.confidence, d.landmarks[[1, 0, 2, 3, 4]]) for d in found]
+            elif self.mode == "outside":
+                found = [Detection(d.box, d.confidence, d.landmarks + 600.0) for d in found]
+            elif self.mode == "blind":
+                found = []
+            elif self.mode == "scribble":
+                frame[0, 0] = 255 - frame[0, 0]
+            out.append(found)
+        return tuple(out) if self.mode == "tuple_result" else out
+
+
+class CropAligner:
+    """Good: a plain box crop resized to `size` (the matrix is the matching scale + shift)."""
+
+    size = 64
+
+    def __init__(self, config: Cfg) -> None:
+        self.mode = config.mode
+
+    def align(self, frame: np.ndarray, detection: Detection) -> AlignedFace:
+        import cv2
+
+        x, y, w, h = detection.box
+        side = max(w, h)
+        s = self.size / side
+        matrix = np.array([[s, 0.0, -x * s], [0.0, s, -y * s]])
+        size = self.size if self.mode == "good" else self.size // 2
+        crop = cv2.warpAffine(frame, matrix, (size, size))
+        return AlignedFace(image=crop, matrix=matrix, landmarks=detection.landmarks, detection=detection)
+
+
+class BoxMask:
+    def __init__(self, config: Cfg) -> None:
+        self.mode = config.mode
+
+    def generate(self, face: AlignedFace) -> np.ndarray:
+        mask = np.zeros((face.size, face.size), np.float32)
+        mask[face.size // 4 : 3 * face.size // 4, face.size // 4 : 3 * face.size // 4] = 1.0
+        if self.mode == "uint8":
+            return (mask * 255).astype(np.uint8)
+        if self.mode == "empty":
+            return mask * 0
+        return mask
+
+
+class PixelEmbedder:
+    """Good enough: downsampled grey pixels (a shifted copy stays closer than another person)."""
+
+    dim = 64
+
+    def __init__(self, config: Cfg) -> None:
+        self.mode = config.mode
+
+    def embed(self, faces: list[np.ndarray]) -> np.ndarray:
+        small = np.stack([f[::32, ::32].mean(axis=2).ravel() for f in faces]).astype(np.float32)
+        return small[:, :32] if self.mode == "wrong_dim" else small
+
+    def distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        d = np.linalg.norm(a - b, axis=1)
+        return -d if self.mode == "inverted" else d
+
+
+class CopyTracker:
+    """Good: passes detections through with id 0; `new_ids` gives every frame a new id."""
+
+    def __init__(self, config: Cfg) -> None:
+        self.mode = config.mode
+        self.count = 0
+
+    def update(self, frame_index: int, detections: list[Detection] | None) -> list[TrackedFace]:
+        self.count += 1
+        track_id = self.count if self.mode == "new_ids" else 0
+        return [TrackedFace(track_id=track_id, detection=d) for d in detections or []]
+
+    def reset(self) -> None:
+        self.count = 0
+
+
+class MeanTransfer:
+    def __init__(self, config: Cfg) -> None:
+        self.mode = config.mode
+
+    def transfer(self, generated: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        sel = mask > 0.5
+        out = generated.astype(np.float64)
+        out[sel] += reference[sel].mean(axis=0) - generated[sel].mean(axis=0)
+        if self.mode == "in_place":
+            generated[...] = 0
+        if self.mode == "float":
+            return out
+        return np.clip(out, 0, 255).astype(np.uint8)
+
+
+class PasteBlender:
+    def __init__(self, config: Cfg) -> None:
+        self.mode = config.mode
+
+    def blend(
+        self, frame: np.ndarray, generated: np.ndarray, alpha: np.ndarray, matrix: np.ndarray
+    ) -> np.ndarray:
+        import cv2
+
+        h, w = frame.shape[:2]
+        inverse = cv2.invertAffineTransform(np.asarray(matrix, np.float64))
+        face = cv2.warpAffine(generated, inverse, (w, h)).astype(np.float64)
+        a = cv2.warpAffine(alpha.astype(np.float32), inverse, (w, h))[..., None]
+        if self.mode == "ignores_alpha":
+            a = np.ones_like(a) * 0.5
+        return (a * face + (1 - a) * frame).astype(np.uint8)
+
+
+class L1Loss:
+    """Good: L1 of the masked output against the target; `constant` has no gradient, `vector` no scalar."""
+
+    uses_discriminator = False
+
+    def __init__(self, config: Cfg) -> None:
+        self.mode = config.mode
+        self.weight = config.weight
+
+    def generator_loss(self, x: Any) -> Any:
+        import tensorflow as tf
+
+        if self.mode == "constant":
+            return tf.constant(1.0)
+        if self.mode == "vector":
+            return tf.reduce_mean(tf.abs(x.masked - x.target), axis=[1, 2, 3])
+        return tf.reduce_mean(tf.abs(x.masked - x.target))
+
+    def discriminator_loss(self, x: Any) -> Any:
+        return None
+
+
+class NotHeavyAtAll:
+    """A factory target for spec-only checks."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config

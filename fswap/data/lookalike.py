@@ -79,23 +79,17 @@ def encoder_features(model_folder: Path) -> FeaturesFn:
     """The trained shared encoder's output (averaged over space later) for faces resized to its resolution."""
     import cv2
 
-    from fswap.model.networks import load_networks
+    from fswap.model.io import load_network, read_metadata
 
-    if not (model_folder / "model.json").is_file():
-        raise InputError(f"{model_folder}: no exported model (model.json) for look-alike encoder features; "
-                         "train first or use features = \"embedder\"")
-    networks, meta = load_networks(model_folder)
-    resolution = int(meta["resolution"]) if isinstance(meta, dict) and "resolution" in meta else None
-    encoder = networks.encoder
-    if resolution is None:
-        resolution = int(encoder.inputs[0].shape[1])
+    metadata = read_metadata(model_folder)
+    encoder = load_network(model_folder, "encoder", metadata)
+    resolution = int(encoder.inputs[0].shape[1])
 
     def features(faces: np.ndarray) -> np.ndarray:
         batch = np.stack([cv2.resize(np.ascontiguousarray(f), (resolution, resolution),
                                      interpolation=cv2.INTER_AREA) for f in faces])
         x = batch.astype(np.float32) / 127.5 - 1.0
-        out = encoder(x, training=False)
-        return np.asarray(out, dtype=np.float64)
+        return np.asarray(encoder.predict_on_batch(x), dtype=np.float64)
 
     return features
 

@@ -1,0 +1,171 @@
+"""The evaluate stage: builds the parts the report needs from the pipeline and writes evaluate/report.*.
+
+Inputs: both face sets (required), the exported model (workdir/model/export or [evaluate] model) and/or the
+converted video ([evaluate] video, else the [convert] output, else the newest video in workdir/convert).
+Face positions in the video come from the convert stage's record (convert/tracks.json) or by re-detecting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fswap.builder import build
+from fswap.components import ComponentChoice
+from fswap.data.faceset import FaceSet
+from fswap.errors import StageError
+from fswap.evaluate import faces as fx
+from fswap.evaluate import temporal
+from fswap.evaluate.evaluation import EvaluationInputs, Limits, VideoInput, evaluate
+from fswap.evaluate.holdout import select_holdout, training_indices
+from fswap.evaluate.report import write_report
+from fswap.run import RunContext, StageResult
+from fswap.stages.evaluate_config import EvaluateConfig
+
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm")
+TRACKS_FILE = "tracks.json"
+
+
+def run_evaluate(ctx: RunContext, config: EvaluateConfig) -> StageResult:
+    """Measure identity transfer, reconstruction, temporal stability and masks; write the report."""
+    wd = ctx.workdir
+    sets = {side: FaceSet.open(wd.faceset(side)) for side in ("a", "b")}
+    for faceset in sets.values():
+        if len(faceset) < 2:
+            raise StageError(f"[evaluate]: face set {faceset.path} has {len(faceset)} face(s); at least 2 "
+                             "are needed (some held out, some for the identity reference)")
+    model_folder = config.model or wd.model / "export"
+    has_model = (model_folder / "model.json").is_file()
+    video_path = find_video(ctx, config)
+    if not has_model and video_path is None:
+        raise StageError(
+            f"[evaluate]: nothing to evaluate: no exported model in {model_folder} and no converted video in "
+            f"{wd.convert}; run the train and/or convert stage first (or set [evaluate] model / video)"
+        )
+    skipped: dict[str, str] = {}
+    holdouts = {s: select_holdout(f, s, every=config.holdout_every, model_folder=model_folder)
+                for s, f in sets.items()}
+    reference = {}
+    for side, faceset in sets.items():
+        held = set(holdouts[side].indices)
+        rest = [i for i in range(len(faceset)) if i not in held] or training_indices(len(faceset), 2)
+        reference[side] = fx.spread(rest, config.max_reference_faces)
+    embedder = build(config.embedder)
+    generators, resolution, model_label = {}, None, "none"
+    if has_model:
+        generators, resolution, model_label, reason = _load_generators(model_folder, config.batch_size)
+        if reason:
+            skipped["reconstruction and face identity"] = reason
+    else:
+        skipped["reconstruction and face identity"] = f"no exported model in {model_folder}"
+    video = None
+    if video_path is not None:
+        video = _video_input(ctx, config, video_path, skipped)
+    inputs = EvaluationInputs(
+        sets=sets, holdouts=holdouts, reference=reference, embedder=embedder,
+        embedder_label=_label(config.embedder), generators=generators, resolution=resolution,
+        model_label=model_label, video=video, skipped=skipped,
+    )
+    limits = Limits(max_faces=config.max_faces, batch_size=config.batch_size, examples=config.examples,
+                    empty_mask_below=config.empty_mask_below, full_mask_above=config.full_mask_above,
+                    max_frames=config.max_frames, identity_every=config.identity_every, progress=ctx.progress)
+    report, images = evaluate(inputs, limits)
+    json_path, html_path = write_report(wd.evaluate, report, images)
+    return StageResult(stage="evaluate", summary=_summary(report), outputs={"report": html_path,
+                                                                            "numbers": json_path})
+
+
+def _label(choice: ComponentChoice) -> str:
+    return f"{choice.spec.kind} '{choice.spec.name}' ({choice.provider})"
+
+
+def _load_generators(folder: Path, batch_size: int) -> tuple[dict[str, Any], int | None, str, str]:
+    """Both directions of the exported model; (generators, resolution, label, reason if unusable)."""
+    from fswap.model.generator import FaceGenerator
+    from fswap.model.io import read_metadata
+
+    meta = read_metadata(folder)
+    gens = {d: FaceGenerator.load(folder, d, batch_size=batch_size) for d in ("a_to_b", "b_to_a")}
+    resolution = gens["a_to_b"].resolution
+    label = f"model {folder} ({resolution}², {meta.get('capacity', '?')} capacity)"
+    if any(g.condition_channels for g in gens.values()):
+        return {}, None, label, ("the model's decoders are conditioned on extra maps (SPADE); evaluate feeds "
+                                 "plain faces only")
+    return gens, resolution, label, ""
+
+
+def find_video(ctx: RunContext, config: EvaluateConfig) -> Path | None:
+    """The converted video: [evaluate] video, else the [convert] output, else the newest video in convert/."""
+    if config.video is not None:
+        if not config.video.exists():
+            raise StageError(f"[evaluate] video {config.video} does not exist")
+        return config.video
+    convert = ctx.pipeline.stage("convert")
+    if convert is not None:
+        output = getattr(convert, "output", None)
+        if output is None and getattr(convert, "input", None) is not None:
+            output = ctx.workdir.convert / f"{Path(convert.input).stem}_{convert.direction}.mp4"
+        if output is not None:
+            for candidate in (Path(output), Path(output).with_suffix("")):
+                if candidate.exists():
+                    return candidate
+    folder = ctx.workdir.convert
+    if not folder.is_dir():
+        return None
+    videos = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
+              and not p.name.startswith(".")]
+    return max(videos, key=lambda p: p.stat().st_mtime) if videos else None
+
+
+def _from_extract(ctx: RunContext, name: str) -> ComponentChoice | None:
+    extract = ctx.pipeline.stage("extract")
+    return getattr(extract, name, None) if extract is not None else None
+
+
+def _video_input(ctx: RunContext, config: EvaluateConfig, path: Path, skipped: dict[str, str]) -> VideoInput:
+    from fswap.video.reader import open_frames
+
+    record = ctx.workdir.convert / TRACKS_FILE
+    use_record = config.tracks == "record" or (config.tracks == "auto" and record.is_file())
+    if use_record:
+        if not record.is_file():
+            raise StageError(f"[evaluate] tracks = \"record\" but {record} does not exist; run convert first "
+                             "or use tracks = \"redetect\"")
+        observe = temporal.file_observer(temporal.read_tracks_file(record))
+        source = f"the convert stage's record {record}"
+    else:
+        detector_choice = config.detector or _from_extract(ctx, "detector")
+        if detector_choice is None:
+            raise StageError("[evaluate]: re-detecting faces in the converted video needs a detector: add "
+                             "[evaluate.detector] use = \"mtcnn\" (or an [extract] section)")
+        observe = temporal.detector_observer(build(detector_choice))
+        source = f"re-detection with {_label(detector_choice)}"
+    aligner_choice = config.aligner or _from_extract(ctx, "aligner")
+    aligner = build(aligner_choice) if aligner_choice is not None else None
+    if aligner is None:
+        skipped["video identity"] = "no aligner to crop the video's faces (add [evaluate.aligner])"
+    convert = ctx.pipeline.stage("convert")
+    direction = getattr(convert, "direction", "a_to_b") if convert is not None else "a_to_b"
+    return VideoInput(path=path, frames=open_frames(path), observe=observe, source=source, aligner=aligner,
+                      direction=direction)
+
+
+def _summary(report: dict[str, Any]) -> dict[str, Any]:
+    """A few headline numbers for the CLI line."""
+    out: dict[str, Any] = {}
+    ident = report.get("identity", {})
+    for key in ("a_to_b", "b_to_a", "video"):
+        if key in ident and ident[key].get("closer_to_target") is not None:
+            out[f"{key}_closer_to_target"] = round(ident[key]["closer_to_target"], 3)
+    recon = report.get("reconstruction", {})
+    for side in ("a", "b"):
+        if side in recon and recon[side].get("ssim") is not None:
+            out[f"ssim_{side}"] = round(recon[side]["ssim"], 3)
+    temp = report.get("temporal", {})
+    if temp.get("box_jitter_relative") is not None:
+        out["box_jitter_relative"] = round(temp["box_jitter_relative"], 5)
+    if temp.get("colour_flicker") is not None:
+        out["colour_flicker"] = round(temp["colour_flicker"], 3)
+    if report.get("skipped"):
+        out["skipped"] = len(report["skipped"])
+    return out

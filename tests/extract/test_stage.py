@@ -217,3 +217,33 @@ def test_fswap_run_cli_with_only_extract(tmp_path: Path, inputs: Path) -> None:
         assert len(list((folder / "faces").glob("*.png"))) == count
         assert len(list((folder / "masks" / "eyes5").glob("*.png"))) == count
         assert f"faceset {side}: {folder}" in done.stdout
+
+
+def test_identity_policy_keeps_only_the_reference_person(tmp_path: Path, catalog: Catalog) -> None:
+    folder = tmp_path / "mixed"
+    make_image_folder(folder / "x", face="astronaut", count=2, size=(320, 240), seed=3)
+    make_image_folder(folder / "y", face="grace_hopper", count=2, size=(320, 240), seed=4)
+    reference = tmp_path / "ref.png"
+    cv2.imwrite(str(reference), public_domain_face("astronaut"))
+    path = write_pipeline(
+        tmp_path,
+        f"""
+        [extract]
+        policy = "identity"
+        store_embeddings = true
+        [extract.a]
+        input = "{folder}/*/*.png"
+        reference = "{reference}"
+        [extract.embedder]
+        use = "dlib_resnet"
+        """,
+    )
+    summary = run(path, catalog)
+    assert summary["a.faces_found"] == 4 and summary["a.faces_kept"] == 2
+    assert summary["a.rejected.other_identity"] == 2
+    faceset = FaceSet.open(tmp_path / "work/faces/a")
+    assert all(Path(r.source).parent.name == "x" for r in faceset.records)
+    assert all(r.embedding is not None and r.embedding.shape == (128,) for r in faceset.records)
+    np.save(tmp_path / "ref.npy", faceset.records[0].embedding)  # an embedding works as the reference too
+    write_pipeline(tmp_path, path.read_text().replace("ref.png", "ref.npy").replace('workdir = "work"\n', ""))
+    assert run(path, catalog, resume=False)["a.faces_kept"] == 2

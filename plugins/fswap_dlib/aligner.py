@@ -1,0 +1,46 @@
+"""The `dlib68` aligner: 68 landmarks from dlib's shape predictor; the crop is aligned on 5 points."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fswap import AlignedFace, Detection
+from fswap.extract.alignment import alignment_matrix, five_from_68, warp
+from fswap_dlib.config import Dlib68Config
+from fswap_dlib.models import model_file
+
+
+def landmarks68(predictor: object, rgb: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Run a dlib shape predictor in a box (x, y, w, h); (68, 2) float64 frame pixels."""
+    import dlib
+
+    x, y, w, h = box
+    rect = dlib.rectangle(round(x), round(y), round(x + w), round(y + h))
+    shape = predictor(rgb, rect)  # type: ignore[operator]
+    return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
+
+
+class Dlib68Aligner:
+    """68-point landmarks in the detector's box; the crop and matrix come from 5 points (see `align_on`)."""
+
+    def __init__(self, config: Dlib68Config) -> None:
+        import dlib
+
+        self.config = config
+        self.size = config.size
+        self._predictor = dlib.shape_predictor(
+            str(model_file("shape_predictor_68_face_landmarks.dat", config.predictor))
+        )
+
+    def align(self, frame: np.ndarray, detection: Detection) -> AlignedFace:
+        import cv2
+
+        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        points = landmarks68(self._predictor, rgb, detection.box)
+        five = detection.landmarks
+        if self.config.align_on == "landmarks" or len(five) != 5:
+            five = five_from_68(points)
+        matrix = alignment_matrix(five, self.size)
+        matrix.setflags(write=False)
+        crop = warp(frame, matrix, self.size, self.config.border)
+        return AlignedFace(image=crop, matrix=matrix, landmarks=points, detection=detection)

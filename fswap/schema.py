@@ -56,6 +56,20 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
+def _subtables(cls: type, section: str) -> list[str]:
+    """Option tables of nested config tables (not component tables), depth first."""
+    out: list[str] = []
+    hints = field_types(cls)
+    for field in attrs.fields(cls):
+        if COMPONENT_KIND in field.metadata or COMPONENT_LIST in field.metadata:
+            continue
+        sub = hints.get(field.name)
+        if isinstance(sub, type) and attrs.has(sub):
+            name = f"{section}.{field.name}"
+            out += [f"### [{name}]", "", *_table(option_rows(sub)), *_subtables(sub, name)]
+    return out
+
+
 def render_reference(catalog: Catalog, stages: tuple[StageInfo, ...] = STAGES) -> str:
     """The full pipeline.toml reference as Markdown (what `fswap schema` prints)."""
     out = [
@@ -75,10 +89,7 @@ def render_reference(catalog: Catalog, stages: tuple[StageInfo, ...] = STAGES) -
     for info in stages:
         cls = info.config_class()
         out += [f"## [{info.name}]", "", info.summary, "", *_table(option_rows(cls))]
-        for field in attrs.fields(cls):
-            sub = field_types(cls).get(field.name)
-            if isinstance(sub, type) and attrs.has(sub):
-                out += [f"### [{info.name}.{field.name}]", "", *_table(option_rows(sub))]
+        out += _subtables(cls, info.name)
     out += ["# Components", "", 'Select with `use = "<name>"`; the other keys of the table are its options.']
     out += [""]
     for kind in Kind:

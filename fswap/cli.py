@@ -85,6 +85,24 @@ def run(session: Session, pipeline: Path, stages: tuple[str, ...], resume: bool,
 
 @cli.command()
 @click.argument("pipeline", type=click.Path(path_type=Path))
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+@pass_session
+def evaluate(session: Session, pipeline: Path, no_progress: bool) -> None:
+    """Run only the evaluate stage of PIPELINE (its [evaluate] table, or the defaults when it has none):
+    writes <workdir>/evaluate/report.json and report.html."""
+    from fswap.run import RunContext, run_pipeline
+    from fswap.stages.evaluate_config import with_evaluate_section
+
+    config = with_evaluate_section(load_pipeline(pipeline, catalog=session.catalog), session.catalog)
+    ctx = RunContext(pipeline=config, catalog=session.catalog, pm=session.pm, progress=not no_progress)
+    for result in run_pipeline(ctx, ["evaluate"]):
+        click.echo(f"[{result.stage}] " + ", ".join(f"{k}={v}" for k, v in result.summary.items()))
+        for label, path in result.outputs.items():
+            click.echo(f"  {label}: {path}")
+
+
+@cli.command()
+@click.argument("pipeline", type=click.Path(path_type=Path))
 @pass_session
 def validate(session: Session, pipeline: Path) -> None:
     """Check PIPELINE without running anything (never imports TensorFlow)."""

@@ -7,6 +7,7 @@ Face positions in the video come from the convert stage's record (convert/tracks
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from fswap.stages.evaluate_config import EvaluateConfig
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm")
 TRACKS_FILE = "tracks.json"
+CONVERT_SUMMARY = "summary.json"
 
 
 def run_evaluate(ctx: RunContext, config: EvaluateConfig) -> StageResult:
@@ -59,7 +61,12 @@ def run_evaluate(ctx: RunContext, config: EvaluateConfig) -> StageResult:
     else:
         skipped["reconstruction and face identity"] = f"no exported model in {model_folder}"
     video = None
-    if video_path is not None:
+    layout = (convert_summary(ctx).get("config") or {}).get("layout", "result") if config.video is None \
+        else "result"
+    if video_path is not None and layout != "result":
+        skipped["temporal stability"] = (f"the converted video uses layout = \"{layout}\" (several faces per "
+                                         "frame); convert with layout = \"result\" or set [evaluate] video")
+    elif video_path is not None:
         video = _video_input(ctx, config, video_path, skipped)
     inputs = EvaluationInputs(
         sets=sets, holdouts=holdouts, reference=reference, embedder=embedder,
@@ -95,26 +102,32 @@ def _load_generators(folder: Path, batch_size: int) -> tuple[dict[str, Any], int
 
 
 def find_video(ctx: RunContext, config: EvaluateConfig) -> Path | None:
-    """The converted video: [evaluate] video, else the [convert] output, else the newest video in convert/."""
+    """The converted video: [evaluate] video, else the output named in convert/summary.json, else the newest
+    video file in convert/."""
     if config.video is not None:
         if not config.video.exists():
             raise StageError(f"[evaluate] video {config.video} does not exist")
         return config.video
-    convert = ctx.pipeline.stage("convert")
-    if convert is not None:
-        output = getattr(convert, "output", None)
-        if output is None and getattr(convert, "input", None) is not None:
-            output = ctx.workdir.convert / f"{Path(convert.input).stem}_{convert.direction}.mp4"
-        if output is not None:
-            for candidate in (Path(output), Path(output).with_suffix("")):
-                if candidate.exists():
-                    return candidate
+    summary = convert_summary(ctx)
+    output = summary.get("output")
+    if isinstance(output, str) and Path(output).exists():
+        return Path(output)
     folder = ctx.workdir.convert
     if not folder.is_dir():
         return None
     videos = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
               and not p.name.startswith(".")]
     return max(videos, key=lambda p: p.stat().st_mtime) if videos else None
+
+
+def convert_summary(ctx: RunContext) -> dict[str, Any]:
+    """convert/summary.json written by the convert stage ({} when absent or unreadable)."""
+    path = ctx.workdir.convert / CONVERT_SUMMARY
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _from_extract(ctx: RunContext, name: str) -> ComponentChoice | None:
@@ -144,8 +157,9 @@ def _video_input(ctx: RunContext, config: EvaluateConfig, path: Path, skipped: d
     aligner = build(aligner_choice) if aligner_choice is not None else None
     if aligner is None:
         skipped["video identity"] = "no aligner to crop the video's faces (add [evaluate.aligner])"
+    summary = convert_summary(ctx) if config.video is None else {}
     convert = ctx.pipeline.stage("convert")
-    direction = getattr(convert, "direction", "a_to_b") if convert is not None else "a_to_b"
+    direction = summary.get("direction") or (getattr(convert, "direction", "a_to_b") if convert else "a_to_b")
     return VideoInput(path=path, frames=open_frames(path), observe=observe, source=source, aligner=aligner,
                       direction=direction)
 

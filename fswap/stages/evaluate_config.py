@@ -12,6 +12,7 @@ from fswap.errors import ConfigError
 from fswap.options import at_least, between, component, option
 
 if TYPE_CHECKING:
+    from fswap.catalog import Catalog
     from fswap.config import PipelineConfig
 
 
@@ -72,3 +73,16 @@ class EvaluateConfig:
                 f"{pipeline.source.name} [evaluate]: empty_mask_below ({self.empty_mask_below}) must be "
                 f"smaller than full_mask_above ({self.full_mask_above})"
             )
+
+
+def with_evaluate_section(pipeline: PipelineConfig, catalog: Catalog) -> PipelineConfig:
+    """The pipeline with an [evaluate] section: its own, or one with every default (for `fswap evaluate` on a
+    pipeline.toml that has none)."""
+    if pipeline.stage("evaluate") is not None:
+        return pipeline
+    from fswap.structure import Context, structure
+
+    ctx = Context(source=pipeline.source.name, base_dir=pipeline.source.parent, catalog=catalog)
+    config = structure(EvaluateConfig, {}, ctx=ctx, section="evaluate")
+    config.check(pipeline)
+    return attrs.evolve(pipeline, stages={**pipeline.stages, "evaluate": config})

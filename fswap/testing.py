@@ -513,12 +513,18 @@ def check_loss(spec: ComponentSpec, *, config: Any = None, resolution: int = 64,
     rng = np.random.default_rng(0)
     r, n = resolution, batch
 
-    def images(channels: int = 3, low: float = -1.0) -> tf.Tensor:
-        return tf.constant(rng.uniform(low, 1.0, (n, r, r, channels)).astype(np.float32))
-
-    warped, target = images(), images()
-    bgr_raw, alpha_raw = tf.Variable(images()), tf.Variable(4.0 * images(1))  # alpha spans (0.02, 0.98)
-    side_raw = tuple(tf.Variable(images()[:, :: r // s, :: r // s]) for s in (64, 128, 256) if s < r)
+    # targets are real aligned faces; the "generator" output is a noisy version of them (as mid-training)
+    faces = [sample_aligned_face(SAMPLE_NAMES[i % 2], size=r).image for i in range(n)]
+    target_np = np.stack(faces).astype(np.float32) / 127.5 - 1.0
+    target, warped = tf.constant(target_np), tf.constant(np.roll(target_np, 2, axis=2))
+    noisy = np.clip(0.7 * target_np + 0.3 * rng.uniform(-1, 1, target_np.shape), -0.95, 0.95)
+    bgr_raw = tf.Variable(np.arctanh(noisy).astype(np.float32))
+    alpha_raw = tf.Variable(rng.uniform(-4.0, 4.0, (n, r, r, 1)).astype(np.float32))  # alpha in (0.02, 0.98)
+    side_raw = tuple(
+        tf.Variable(np.arctanh(noisy[:, :: r // s, :: r // s]).astype(np.float32))
+        for s in (64, 128, 256)
+        if s < r
+    )
     eye = np.zeros((n, r, r, 1), np.float32)
     eye[:, r // 4 : r // 2, r // 5 : 4 * r // 5] = 1.0
     disc = None

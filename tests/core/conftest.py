@@ -11,6 +11,9 @@ from pathlib import Path
 
 import attrs
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # helper modules, also under --import-mode=importlib
+
 from fswap_core_toys import toy_catalog as _toy_catalog
 
 from fswap.catalog import Catalog

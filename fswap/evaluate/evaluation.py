@@ -101,7 +101,7 @@ def evaluate(inputs: EvaluationInputs, limits: Limits) -> tuple[dict[str, Any], 
         recon, grids = _model_sections(inputs, held, reference, identity, mask_groups, limits)
         result["reconstruction"] = recon
         if grids:
-            images["examples"] = report.png_data_uri(report.image_grid(grids))
+            images["examples"] = report.image_data_uri(report.image_grid(grids), "jpeg")
         images["reconstruction"] = report.reconstruction_plot({s: recon[s] for s in SIDES})
         for direction in ("a_to_b", "b_to_a"):
             images[f"identity_{direction}"] = report.identity_plot(direction, identity[direction],

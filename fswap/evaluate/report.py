@@ -54,14 +54,17 @@ def write_text_atomic(path: Path, text: str) -> None:
 # -- images -----------------------------------------------------------------------------------------------
 
 
-def png_data_uri(image_bgr: np.ndarray) -> str:
-    """A BGR uint8 image (or (H, W) grey) as a data: URI holding a PNG."""
+def image_data_uri(image_bgr: np.ndarray, fmt: str = "png") -> str:
+    """A BGR uint8 image (or (H, W) grey) as a data: URI: lossless PNG for plots, JPEG (quality 90) for
+    photo grids, whose noisy early-training outputs would make a PNG megabytes large."""
     import cv2
 
-    ok, buf = cv2.imencode(".png", np.ascontiguousarray(image_bgr))
+    ext, mime, params = {"png": (".png", "image/png", []),
+                         "jpeg": (".jpg", "image/jpeg", [cv2.IMWRITE_JPEG_QUALITY, 90])}[fmt]
+    ok, buf = cv2.imencode(ext, np.ascontiguousarray(image_bgr), params)
     if not ok:
-        raise ValueError("could not encode image as PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.tobytes()).decode("ascii")
+        raise ValueError(f"could not encode image as {fmt}")
+    return f"data:{mime};base64," + base64.b64encode(buf.tobytes()).decode("ascii")
 
 
 def image_grid(rows: Sequence[Sequence[np.ndarray]], cell: int = 96, pad: int = 2) -> np.ndarray:

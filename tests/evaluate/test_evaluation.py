@@ -102,6 +102,6 @@ def test_report_files_are_self_contained_and_valid(tmp_path: Path) -> None:
     page = html_path.read_text()
     for heading in ("Identity transfer", "Reconstruction on held-out faces", "Mask sanity", "Examples"):
         assert heading in page
-    assert page.count("data:image/png;base64,") == len(images)
+    assert page.count("data:image/png;base64,") + page.count("data:image/jpeg;base64,") == len(images)
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json"]  # no temp files left

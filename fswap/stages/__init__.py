@@ -33,6 +33,8 @@ def _load(path: str) -> Any:
 STAGES: tuple[StageInfo, ...] = (
     StageInfo("extract", "fswap.stages.extract_config:ExtractConfig", "fswap.stages.extract:run_extract",
               "Detect, align and mask the faces of sides a and b into face sets."),
+    StageInfo("train", "fswap.stages.train_config:TrainStageConfig", "fswap.stages.train:run_train",
+              "Train the shared encoder, both decoders and discriminators; export the model."),
     StageInfo("convert", "fswap.stages.convert_config:ConvertConfig", "fswap.stages.convert:run_convert",
               "Swap the faces of a video or image folder with the exported model."),
     StageInfo("evaluate", "fswap.stages.evaluate_config:EvaluateConfig", "fswap.stages.evaluate:run_evaluate",

@@ -119,7 +119,11 @@ class TrainStep:
                     training: bool = True) -> LossInputs:
         """Run G_side on `warped` and package what the loss terms need."""
         nets = self.networks
-        out = nets.decoders[side](nets.encoder(warped, training=training), training=training)
+        latent = nets.encoder(warped, training=training)
+        if getattr(nets, "condition_channels", 0):  # conditional norm (e.g. SPADE): the eye mask is the map
+            out = nets.decoders[side]([latent, eyes], training=training)
+        else:
+            out = nets.decoders[side](latent, training=training)
         alpha, bgr, sides = split_output(out)
         return LossInputs(
             warped=warped, target=target, alpha=alpha, bgr=bgr,

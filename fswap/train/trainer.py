@@ -242,6 +242,9 @@ class Trainer:
             faces = np.asarray(self.preview_faces[side], np.float32)
             latent = nets.encoder(faces, training=False)
             outs = {}
+            if getattr(nets, "condition_channels", 0):
+                condition = np.zeros((*faces.shape[:3], nets.condition_channels), np.float32)
+                latent = [latent, condition]
             for name, dec_side in (("reconstruction", side), ("swap", other)):
                 alpha, bgr, _ = split_output(nets.decoders[dec_side](latent, training=False))
                 alpha, bgr = np.asarray(alpha), np.asarray(bgr)

@@ -1,0 +1,92 @@
+"""The train stage through the CLI: pipeline.toml → checkpoints, previews, history, export; resume; fresh."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fswap.cli import main
+from fswap.train.toys import make_toy_faceset
+
+pytestmark = pytest.mark.slow
+
+PIPELINE = """
+workdir = "work"
+seed = 3
+[train]
+iterations = {iterations}
+batch_size = 2
+checkpoint_every = 2
+preview_every = 2
+log_every = 1
+[train.model]
+resolution = 64
+capacity = "lite"
+width_divisor = 16
+[train.model.attention]
+use = "none"
+[train.losses.reconstruction]
+[train.losses.edge]
+[train.losses.eyes]
+[train.losses.mixup_lsgan]
+[train.losses.mask_l1]
+[train.losses.mask_hinge]
+[train.losses.mask_tv]
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    make_toy_faceset(tmp_path / "work" / "faces" / "a", "astronaut", count=3)
+    make_toy_faceset(tmp_path / "work" / "faces" / "b", "grace_hopper", count=3)
+    return tmp_path
+
+
+def _run(project: Path, iterations: int, *extra: str) -> int:
+    (project / "pipeline.toml").write_text(PIPELINE.format(iterations=iterations), encoding="utf-8")
+    return main(["run", str(project / "pipeline.toml"), "--stage", "train", "--no-progress", *extra])
+
+
+def test_train_stage_writes_state_exports_and_resumes(project: Path) -> None:
+    from fswap.model.generator import FaceGenerator
+
+    assert _run(project, 3) == 0
+    model = project / "work" / "model"
+    assert (model / "checkpoints" / "ckpt-00000003" / "state.json").is_file()
+    assert (model / "previews" / "preview_00000002.png").is_file()
+    assert (model / "history.csv").read_text().count("\n") == 4
+    assert (model / "export" / "model.json").is_file()
+    summary = json.loads((model / "train_summary.json").read_text())
+    assert summary["iteration"] == 3 and summary["eye_masks"] is True
+    assert summary["losses"]["eyes"] == 30.0
+
+    generator = FaceGenerator.load(model / "export", "a_to_b")
+    assert generator.resolution == 64
+
+    assert _run(project, 4) == 0  # resume: continues from 3 to 4
+    summary = json.loads((model / "train_summary.json").read_text())
+    assert (summary["start_iteration"], summary["iteration"]) == (3, 4)
+    assert (model / "checkpoints" / "ckpt-00000004").is_dir()
+
+
+def test_fresh_clears_earlier_training_outputs(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from fswap.stages.train import clear_training_outputs
+    from fswap.workdir import Workdir
+
+    wd = Workdir(tmp_path)
+    for folder in (wd.checkpoints / "ckpt-00000001", wd.previews, wd.logs, wd.model / "export"):
+        folder.mkdir(parents=True)
+    (wd.model / "history.csv").write_text("iteration\n")
+    (wd.faceset("a")).mkdir(parents=True)
+    clear_training_outputs(SimpleNamespace(workdir=wd))
+    assert sorted(p.name for p in wd.model.iterdir()) == []
+    assert wd.faceset("a").is_dir()
+
+
+def test_missing_face_sets_are_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(tmp_path, 2) == 2
+    assert "face set a unusable" in capsys.readouterr().err

@@ -43,6 +43,7 @@ __all__ = [
     "HEAVY_MODULES",
     "check_aligner",
     "check_blender",
+    "check_block",
     "check_color_transfer",
     "check_detector",
     "check_embedder",
@@ -571,9 +572,61 @@ def _check_scalar(check: _Checker, what: str, value: Any) -> None:
     )
 
 
-def check_layer(spec: ComponentSpec, *args: Any, **kwargs: Any) -> Any:
-    """Build a normalization/attention/upsampling block, run it and round-trip it through Keras
-    serialization; see fswap.model.layer_checks for the arguments."""
+def check_layer(layer_factory_or_layer: Any, input_shape: Any, **kwargs: Any) -> dict[str, Any]:
+    """Check a custom Keras layer end to end: forward pass, gradients, get_config/from_config round trip
+    and a `.keras` save/reload with safe_mode=True giving the same outputs (fswap.model.layer_checks;
+    the same keyword arguments). Failures are PluginErrors naming the layer and the step."""
     from fswap.model.layer_checks import check_layer as _check_layer
 
-    return _check_layer(spec, *args, **kwargs)
+    try:
+        return _check_layer(layer_factory_or_layer, input_shape, **kwargs)
+    except AssertionError as exc:
+        raise PluginError(f"layer check failed: {exc}") from exc
+    except Exception as exc:  # e.g. a layer class Keras cannot find when reloading a saved model
+        detail = " ".join(str(exc).split())
+        detail = detail if len(detail) <= 600 else detail[:600] + " …"
+        raise PluginError(f"layer check failed: {type(exc).__name__}: {detail}") from exc
+
+
+_BLOCK_KINDS = (Kind.NORMALIZATION, Kind.ATTENTION, Kind.UPSAMPLING)
+
+
+def check_block(
+    spec: ComponentSpec, *, config: Any = None, channels: int = 16, size: int = 8
+) -> dict[str, Any] | None:
+    """Build a normalization, attention or upsampling component the way the model builders do
+    (fswap.model.contracts), and run :func:`check_layer` on the block it makes for a (size, size, channels)
+    input: same shape out for normalization/attention, twice the size for upsampling. Returns
+    check_layer's result, or None for a block that makes no layer (e.g. normalization "none")."""
+    import keras
+
+    from fswap.model.contracts import call_factory
+
+    check_spec(spec)
+    check = _Checker(spec)
+    if spec.kind not in _BLOCK_KINDS:
+        raise check.fail(f"is a {spec.kind}; check_block is for {', '.join(_BLOCK_KINDS)} components")
+    block = check.build(config, spec.kind)
+    check.require(callable(block), f"factory returned {_type_name(block)}; expected a callable block factory")
+    name = f"check_{spec.name}"
+    if spec.kind == Kind.UPSAMPLING:
+        def no_norm(channels: int, *, name: str, **_: Any) -> None:
+            return None
+
+        layers = check.call(
+            "the block factory", call_factory, block, channels, name=name, normalization=no_norm
+        )
+        check.require(isinstance(layers, list | tuple) and len(layers) > 0,
+                      f"returned {_type_name(layers)}; expected a non-empty list of layers")
+        layer: Any = keras.Sequential(list(layers), name=name)
+        expected = (2 * size, 2 * size, channels)
+    else:
+        extras = {"base_channels": channels} if spec.kind == Kind.NORMALIZATION else {}
+        layer = check.call("the block factory", call_factory, block, channels, name=name, **extras)
+        if layer is None:
+            return None
+        expected = (size, size, channels)
+    try:
+        return check_layer(layer, (size, size, channels), expected_output_shape=expected)
+    except PluginError as exc:
+        raise check.fail(str(exc)) from exc

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import attrs
@@ -190,3 +191,41 @@ class NotHeavyAtAll:
 
     def __init__(self, config: Any) -> None:
         self.config = config
+
+
+@functools.cache
+def _scale_classes() -> dict[str, type]:
+    """Keras layer classes made on first use (so importing this module stays free of Keras)."""
+    import keras
+
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor: float = 1.0, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def call(self, x: Any) -> Any:
+            return x * self.factor
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "factor": self.factor}
+
+    class ForgetfulScale(Scale):
+        def get_config(self) -> dict[str, Any]:
+            config = super().get_config()
+            config.pop("factor")
+            return config
+
+    unregistered = type("UnregisteredScale", (Scale,), {})
+    register = keras.saving.register_keras_serializable(package="fswap_kit_test")
+    return {"good": register(Scale), "forgets_config": register(ForgetfulScale), "unregistered": unregistered}
+
+
+class ScaleNorm:
+    """A normalization block factory making a scaling layer (broken variants: `forgets_config`,
+    `unregistered`)."""
+
+    def __init__(self, config: Cfg) -> None:
+        self.mode = config.mode
+
+    def __call__(self, channels: int, *, name: str) -> Any:
+        return _scale_classes()[self.mode](factor=2.5, name=name)

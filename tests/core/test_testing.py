@@ -12,6 +12,7 @@ from fswap.errors import PluginError
 from fswap.testing import (
     check_aligner,
     check_blender,
+    check_block,
     check_color_transfer,
     check_detector,
     check_embedder,
@@ -203,3 +204,32 @@ def test_kind_enum_covers_every_check() -> None:
                "color_transfer"}
     assert all(hasattr(kit, f"check_{kind}") for kind in checked)
     assert checked | {"normalization", "attention", "upsampling", "writer"} == {k.value for k in Kind}
+
+
+@pytest.mark.slow
+def test_check_block_runs_the_layer_checks_and_reports_failures_as_plugin_errors() -> None:
+    norm = spec("normalization", "ScaleNorm")
+    result = check_block(norm, channels=4, size=4)
+    assert result is not None and result["outputs"][0].shape == (2, 4, 4, 4)
+    with pytest.raises(PluginError) as info:
+        check_block(norm, config=with_mode(norm, "forgets_config"), channels=4, size=4)
+    assert str(info.value).startswith("normalization 'kit' layer check failed: ")
+    assert "get_config round trip" in str(info.value)
+    with pytest.raises(PluginError, match=r"check failed: TypeError: .*Could not locate class 'Unregist"):
+        check_block(norm, config=with_mode(norm, "unregistered"), channels=4, size=4)
+    with pytest.raises(PluginError, match="check_block is for normalization, attention, upsampling"):
+        check_block(spec("tracker", "CopyTracker"))
+
+
+@pytest.mark.slow
+def test_check_block_on_the_installed_blocks() -> None:
+    from fswap.catalog import Catalog
+    from fswap.plugins import make_plugin_manager
+
+    catalog = Catalog.from_plugin_manager(make_plugin_manager())
+    checked = 0
+    for kind in ("normalization", "attention", "upsampling"):
+        for name in catalog.names(kind):
+            result = check_block(catalog.get(kind, name).spec, channels=8, size=4)
+            checked += result is not None
+    assert checked >= 3

@@ -97,12 +97,13 @@ def second_difference_jitter(track: np.ndarray) -> float:
 
 
 def relative_jitter(track: np.ndarray, scale: np.ndarray | float) -> float:
-    """`second_difference_jitter` of a track divided per frame by the face size, so it is scale-free."""
-    x = np.asarray(track, dtype=np.float64)
-    s = np.broadcast_to(np.asarray(scale, dtype=np.float64), (len(x),)).copy()
-    s[s <= 0] = np.nan
-    shape = (len(x),) + (1,) * (x.ndim - 1)
-    return second_difference_jitter(x / s.reshape(shape))
+    """`second_difference_jitter` of a track divided by the mean face size (NaN sizes ignored), so it is
+    comparable across resolutions. (Dividing each frame by its own size would turn size noise times the
+    absolute position into fake jitter.)"""
+    size = float(np.nanmean(np.asarray(scale, dtype=np.float64)))
+    if not size > 0:
+        return math.nan
+    return second_difference_jitter(track) / size
 
 
 def colour_flicker(mean_colours: np.ndarray) -> float:

@@ -90,6 +90,11 @@ def test_relative_jitter_is_scale_free() -> None:
     rng = np.random.default_rng(2)
     pts = rng.normal(0, 1, (30, 5, 2))
     assert metrics.relative_jitter(pts * 4, 4.0) == pytest.approx(metrics.second_difference_jitter(pts))
+    # a smooth track far from the origin stays smooth even when the measured face size is noisy
+    t = np.arange(30, dtype=np.float64)[:, None]
+    far = np.hstack([300 + 2 * t, 200 + t])
+    noisy_size = 100 + rng.normal(0, 5, 30)
+    assert metrics.relative_jitter(far, noisy_size) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_colour_flicker() -> None:

@@ -29,7 +29,7 @@ class MtcnnConfig:
 
     min_face_size: int = option(
         20,
-        help="Smallest face side (px, after any downscaling) the pyramid looks for.",
+        help="Smallest face side (px of the frame after any downscaling) to look for; larger is faster.",
         validator=at_least(8),
     )
     thresholds: tuple[float, float, float] = option(
@@ -57,6 +57,8 @@ class MtcnnConfig:
         validator=_max_side,
     )
     batch_size: int = option(
-        8, help="Frames per MTCNN call (frames of one size are stacked).", validator=at_least(1)
+        8,
+        help="Most frames per MTCNN call (frames of one size are stacked, up to 2 Mpixel per call).",
+        validator=at_least(1),
     )
     device: str = option("CPU:0", help="TensorFlow device, e.g. CPU:0 or GPU:0.")

@@ -13,6 +13,14 @@ from fswap_mtcnn.config import MtcnnConfig
 # reference §4.2 auto-downscaling: (minimum pixel count, divisor), largest first
 _AUTO_STEPS = ((1920 * 1080, 4), (1280 * 720, 3), (858 * 480, 2))
 
+# mtcnn 1.0 sizes its pyramid from the image alone, so with min_face_size above ~20 its smallest level falls
+# under P-Net's 12 px input and the whole call fails (reported as "no faces"). Larger minimum sizes are
+# therefore applied by shrinking the image instead: a face of min_face_size px becomes PYRAMID_FACE px.
+PYRAMID_FACE = 20
+
+# Stacking frames helps small frames and hurts big ones (memory-bound): cap pixels per mtcnn call.
+BATCH_PIXELS = 2_000_000
+
 
 def downscale_factor(width: int, height: int, config: MtcnnConfig) -> float:
     """The factor (≤ 1) frames of this size are resized by before detection."""
@@ -27,12 +35,26 @@ def downscale_factor(width: int, height: int, config: MtcnnConfig) -> float:
     return factor
 
 
-def rows_to_detections(rows: np.ndarray, scale: float, min_confidence: float) -> list[Detection]:
-    """mtcnn numpy rows [image, x, y, w, h, confidence, 5 xs, 5 ys] → Detections (frame px), best first."""
+def detection_scale(width: int, height: int, config: MtcnnConfig) -> tuple[float, int]:
+    """(factor frames are resized by, min_face_size passed to mtcnn); see PYRAMID_FACE."""
+    factor = downscale_factor(width, height, config)
+    if config.min_face_size > PYRAMID_FACE:
+        return factor * PYRAMID_FACE / config.min_face_size, PYRAMID_FACE
+    return factor, config.min_face_size
+
+
+def rows_to_detections(
+    rows: np.ndarray, scale: float, min_confidence: float, min_side: float = 0.0
+) -> list[Detection]:
+    """mtcnn numpy rows [image, x, y, w, h, confidence, 5 xs, 5 ys] → Detections (frame px), best first.
+
+    Faces whose longer box side is under `min_side` (detection-image px) are dropped, so min_face_size is a
+    real lower bound and not only where the pyramid starts.
+    """
     out = []
     for row in np.asarray(rows, dtype=np.float64).reshape(-1, 16):
         confidence = float(row[5])
-        if confidence < min_confidence:
+        if confidence < min_confidence or max(row[3], row[4]) < min_side:
             continue
         landmarks = np.stack([row[6:11], row[11:16]], axis=1) / scale
         out.append(Detection(box=row[1:5] / scale, confidence=confidence, landmarks=landmarks))
@@ -49,7 +71,6 @@ class MtcnnDetector:
         self.config = config
         self._mtcnn = MTCNN(device=config.device)
         self._kwargs = {
-            "min_face_size": config.min_face_size,
             "scale_factor": config.scale_factor,
             "threshold_pnet": config.thresholds[0],
             "threshold_rnet": config.thresholds[1],
@@ -64,13 +85,17 @@ class MtcnnDetector:
             groups[frame.shape].append(i)
         for shape, indices in groups.items():
             height, width = shape[:2]
-            scale = downscale_factor(width, height, self.config)
-            for start in range(0, len(indices), self.config.batch_size):
-                chunk = indices[start : start + self.config.batch_size]
+            scale, min_face = detection_scale(width, height, self.config)
+            pixels = max(width * height * scale * scale, 1.0)
+            step = max(1, min(self.config.batch_size, int(BATCH_PIXELS // pixels)))
+            for start in range(0, len(indices), step):
+                chunk = indices[start : start + step]
                 images = [self._prepare(frames[i], scale) for i in chunk]
-                rows = self._run(images)
+                rows = self._run(images, min_face)
                 for j, i in enumerate(chunk):
-                    results[i] = rows_to_detections(rows[rows[:, 0] == j], scale, self.config.min_confidence)
+                    results[i] = rows_to_detections(
+                        rows[rows[:, 0] == j], scale, self.config.min_confidence, min_side=min_face
+                    )
         return results
 
     @staticmethod
@@ -83,6 +108,8 @@ class MtcnnDetector:
             frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
-    def _run(self, images: list[np.ndarray]) -> np.ndarray:
-        rows = self._mtcnn.detect_faces(images, output_type="numpy", box_format="xywh", **self._kwargs)
+    def _run(self, images: list[np.ndarray], min_face: int) -> np.ndarray:
+        rows = self._mtcnn.detect_faces(
+            images, output_type="numpy", box_format="xywh", min_face_size=min_face, **self._kwargs
+        )
         return np.asarray(rows, dtype=np.float64).reshape(-1, 16)

@@ -87,3 +87,13 @@ def test_huge_frames_are_detected_downscaled(tmp_path: Path) -> None:
     assert len(found) == 1
     err = np.linalg.norm(found[0].landmarks - stills.true_landmarks(0), axis=1)
     assert err.max() < 0.025 * stills.true_box(0)[2]  # ~3 px at the ÷4 detection scale (face ≈ 900 px)
+
+
+def test_large_min_face_size_still_detects_and_filters() -> None:
+    """mtcnn 1.0 alone finds nothing once min_face_size > ~20 (its pyramid drops under 12 px); ours shrinks
+    the frame instead, so the option keeps its meaning: faces that big are found, smaller ones are not."""
+    astronaut = public_domain_face("astronaut")  # face box ≈ 83 × 107 px
+    (found,) = MtcnnDetector(MtcnnConfig(min_face_size=60)).detect([astronaut])
+    assert len(found) == 1 and abs(found[0].landmarks[0][0] - 203.5) < 3
+    (none,) = MtcnnDetector(MtcnnConfig(min_face_size=200)).detect([astronaut])
+    assert none == []

@@ -214,3 +214,43 @@ def test_disabled_augmenter_never_changes_a_face(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     assert all(aug(0, image, rng) is image for _ in range(10))
     assert aug.report()["samples_augmented"] == 0
+
+
+@pytest.fixture(scope="module")
+def real_catalog():
+    from fswap.catalog import Catalog
+    from fswap.plugins import make_plugin_manager
+
+    return Catalog.from_plugin_manager(make_plugin_manager())
+
+
+def test_embedder_features_default_to_dlib_resnet_from_the_catalog(tmp_path: Path, real_catalog) -> None:
+    from fswap.data.lookalike import make_features_fn
+
+    a = make_faceset(tmp_path / "a", "astronaut", 2, size=128)
+    b = make_faceset(tmp_path / "b", "grace_hopper", 3, size=128)
+    fn = make_features_fn(LookalikeConfig(enabled=True), catalog=real_catalog)
+    feats = fn(np.stack([a.load_image(r) for r in a.records]))
+    assert feats.shape == (2, 128)
+    index = LookalikeIndex.build(b, fn, queries=a)
+    assert index.features.shape == (3, 128)
+    assert np.allclose(np.linalg.norm(index.features, axis=1), 1.0)
+
+
+def test_encoder_features_pool_the_trained_encoder(tmp_path: Path, real_catalog) -> None:
+    from fswap.data.lookalike import make_features_fn
+    from fswap.model.config import parse_model_config
+    from fswap.model.io import save_networks
+    from fswap.model.networks import build_networks
+
+    table = {"resolution": 64, "capacity": "lite", "width_divisor": 16, "attention": {"use": "none"},
+             "upsampling": {"use": "nearest"}}
+    model = parse_model_config(table, catalog=real_catalog)
+    save_networks(build_networks(model), tmp_path / "export", model)
+    a = make_faceset(tmp_path / "a", "astronaut", 3)
+    fn = make_features_fn(LookalikeConfig(features="encoder"), model_folder=tmp_path / "export")
+    fmap = fn(np.stack([a.load_image(r) for r in a.records]))
+    assert fmap.ndim == 4 and fmap.shape[0] == 3  # a spatial feature map …
+    assert pool_features(fmap).shape == (3, fmap.shape[-1])  # … averaged over space for the kNN
+    index = LookalikeIndex.build(a, fn)
+    assert len(index.neighbours(0, 2)) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import attrs
@@ -10,7 +11,7 @@ from fswap.catalog import Catalog
 from fswap.components import Kind
 from fswap.options import COMPONENT_KIND, COMPONENT_LIST, help_of
 from fswap.stages import STAGES, StageInfo
-from fswap.structure import describe_type, field_types
+from fswap.structure import describe_type, field_types, unstructure
 
 
 def _default_text(field: attrs.Attribute) -> str:
@@ -23,8 +24,17 @@ def _default_text(field: attrs.Attribute) -> str:
     if field.default is attrs.NOTHING:
         return "(required)"
     if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-        return repr(field.default.factory())
-    return repr(field.default)
+        return _value_text(field.default.factory())
+    return _value_text(field.default)
+
+
+def _value_text(value: Any) -> str:
+    """A default as users would write it: tables and lists of tables as JSON-like inline values."""
+    is_table = attrs.has(type(value))
+    is_rows = isinstance(value, tuple | list) and any(attrs.has(type(v)) for v in value)
+    if is_table or is_rows:
+        return json.dumps(unstructure(value), ensure_ascii=False)
+    return repr(value)
 
 
 def option_rows(cls: type) -> list[dict[str, Any]]:
@@ -40,8 +50,11 @@ def option_rows(cls: type) -> list[dict[str, Any]]:
             kind_text = f"tables of {field.metadata[COMPONENT_LIST][0]} components"
         else:
             kind_text = describe_type(hints.get(field.name, Any))
+        tp = hints.get(field.name)
+        nested = isinstance(tp, type) and attrs.has(tp) and field.default is attrs.NOTHING
+        default = "(a table; see below)" if nested else _default_text(field)
         rows.append(
-            {"name": field.name, "type": kind_text, "default": _default_text(field), "help": help_of(field)}
+            {"name": field.name, "type": kind_text, "default": default, "help": help_of(field)}
         )
     return rows
 

@@ -19,7 +19,7 @@ def test_option_rows_describe_type_default_and_help() -> None:
     assert rows["every_n_frames"] == {
         "name": "every_n_frames", "type": "an integer", "default": "1", "help": "Use every n-th frame."
     }
-    assert rows["a"]["default"] == "(required)" and rows["a"]["type"] == "a table"
+    assert rows["a"]["default"] == "(a table; see below)" and rows["a"]["type"] == "a table"
     assert rows["detector"]["type"] == "detector component"
     assert rows["detector"]["default"] == 'use = "mtcnn"'
     assert rows["tracker"]["default"] == "(not used unless given)"
@@ -32,6 +32,24 @@ def test_factory_defaults_are_shown_by_value() -> None:
         sizes: list[int] = option(factory=lambda: [1, 2], help="Sizes.")
 
     assert rows_by_name(WithFactory)["sizes"]["default"] == "[1, 2]"
+
+
+@attrs.frozen
+class Row:
+    start: float = option(0.0, help="Start.")
+    off: tuple[str, ...] = option((), help="Off.")
+
+
+@attrs.frozen(kw_only=True)
+class WithRows:
+    rows: tuple[Row, ...] = option((Row(), Row(0.5, ("x",))), help="Rows.")
+    required: int = option(help="Required.")
+
+
+def test_table_defaults_are_shown_as_inline_values_and_required_options_marked() -> None:
+    rows = rows_by_name(WithRows)
+    assert rows["rows"]["default"] == '[{"start": 0.0, "off": []}, {"start": 0.5, "off": ["x"]}]'
+    assert rows["required"]["default"] == "(required)"
 
 
 def test_render_reference_covers_stages_nested_tables_and_components() -> None:

@@ -1,6 +1,7 @@
 """Which faces of a face set are held out for evaluation.
 
-The train stage may record the faces it kept out of training in `model/holdout.json`
+The train stage may record the faces it kept out of training in `model/holdout.json` (or next to the
+exported networks, `model/export/holdout.json`)
 (`{"every": 10, "a": [file, …], "b": [file, …]}`); when it did, those are used and the report can say the
 model never saw them. Otherwise a deterministic split is used (every n-th face in record order) and the
 report says that training may have seen these faces.
@@ -43,8 +44,9 @@ class Holdout:
 
 def select_holdout(faceset: FaceSet, side: str, *, every: int, model_folder: Path | None) -> Holdout:
     """The held-out faces of `faceset` (side "a" or "b"): those the train stage recorded, if it did."""
-    record_file = model_folder / HOLDOUT_FILE if model_folder is not None else None
-    if record_file is not None and record_file.is_file():
+    candidates = [model_folder / HOLDOUT_FILE, model_folder.parent / HOLDOUT_FILE] if model_folder else []
+    record_file = next((c for c in candidates if c.is_file()), None)
+    if record_file is not None:
         try:
             data = json.loads(record_file.read_text(encoding="utf-8"))
             files = [str(f) for f in data[side]]

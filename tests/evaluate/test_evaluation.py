@@ -32,7 +32,8 @@ def test_holdout_uses_the_train_stage_record(tmp_path: Path) -> None:
     assert plain.indices == (0, 3) and not plain.recorded_by_training
     assert "training saw these faces" in plain.description
     (model / "holdout.json").write_text(json.dumps({"a": [a.records[5].file, a.records[1].file], "b": []}))
-    rec = select_holdout(a, "a", every=3, model_folder=model)
+    (model / "export").mkdir()
+    rec = select_holdout(a, "a", every=3, model_folder=model / "export")  # found beside the export too
     assert rec.indices == (5, 1) and rec.recorded_by_training
     (model / "holdout.json").write_text(json.dumps({"a": ["nope.png"]}))
     with pytest.raises(InputError, match=r"held-out face 'nope\.png' is not in the face set"):

@@ -45,6 +45,8 @@ class ConvertStats:
     frames_without_face: int = 0
     seconds: float = 0.0
     generator_calls: int = 0
+    detect_seconds: float = 0.0
+    generate_seconds: float = 0.0
 
     @property
     def fps(self) -> float:
@@ -58,6 +60,8 @@ class ConvertStats:
             "fps": round(self.fps, 3),
             "seconds": round(self.seconds, 3),
             "generator_calls": self.generator_calls,
+            "seconds_detecting": round(self.detect_seconds, 3),
+            "seconds_generating": round(self.generate_seconds, 3),
         }
 
 
@@ -126,7 +130,9 @@ class Converter:
     def _batch(self, batch: list[tuple[int, np.ndarray]], position: int) -> list[np.ndarray]:
         opts = self.options
         to_detect = [i for i in range(len(batch)) if (position + i) % opts.detect_every_n == 0]
+        tick = time.perf_counter()
         found = self.detector.detect([batch[i][1] for i in to_detect]) if to_detect else []
+        self.stats.detect_seconds += time.perf_counter() - tick
         detections: dict[int, list[Detection]] = dict(zip(to_detect, found, strict=True))
         jobs: list[_Job] = []
         for i, (index, frame) in enumerate(batch):
@@ -137,7 +143,9 @@ class Converter:
                 aligned = self.aligner.align(frame, det)
                 matrix = roi_matrix(aligned.matrix, aligned.size, opts.roi_coverage, self.resolution)
                 jobs.append(_Job(i, matrix, crop(frame, matrix, self.resolution), aligned))
+        tick = time.perf_counter()
         bgr, alpha = self._generate([job.face for job in jobs])
+        self.stats.generate_seconds += time.perf_counter() - tick
         results = [frame for _, frame in batch]
         masks: list[np.ndarray | None] = [None] * len(batch)
         swapped = [0] * len(batch)

@@ -47,13 +47,13 @@ def output_path(ctx: RunContext, config: ConvertConfig, suffix: str) -> Path:
     return ctx.pipeline.workdir.convert / f"{stem}_{config.direction}{suffix}"
 
 
-def load_generator(folder: Path, direction: str) -> Any:
+def load_generator(folder: Path, direction: str, batch_size: int) -> Any:
     """The exported model's generator for `direction` (imports TensorFlow)."""
     from fswap.model.generator import FaceGenerator
 
     if not folder.is_dir():
         raise InputError(f"{folder}: no exported model; run the train stage first or set [convert] model")
-    generator = FaceGenerator.load(folder, direction, batch_size=64)
+    generator = FaceGenerator.load(folder, direction, batch_size=batch_size)
     if generator.condition_channels:
         raise StageError(
             f"{folder}: this model's decoder needs a {generator.condition_channels}-channel condition map "
@@ -80,7 +80,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         detector=build(config.detector),
         aligner=build(config.aligner),
         tracker=build(config.tracker),
-        generator=load_generator(model_dir, config.direction),
+        generator=load_generator(model_dir, config.direction, config.batch_frames),
         color=build(config.color),
         blender=build(config.blender),
         parts=build(config.parts) if config.parts is not None else None,

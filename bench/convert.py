@@ -1,0 +1,172 @@
+"""Benchmark of the convert engine on a 640×360 synthetic clip; prints one JSON object.
+
+Modes, measured in the same run on the same clip and the same randomly initialised model:
+  * baseline: the reference design: the detector on every frame, one frame at a time, and one
+    single-face generator call per face;
+  * every_frame: the detector on every frame, batched frames and one generator call per batch;
+  * every_n: the detector on every Nth frame, the Kalman tracker predicting in between, batched.
+Each mode reads the clip, converts and writes H.264 (end to end). Reported: frames/s (after a warm-up
+pass that is not timed), speed-up over the baseline, mean absolute difference of each mode's output frames
+against the baseline's (0–255 scale), and the process's peak RSS.
+
+Usage: python bench/convert.py [--frames 60] [--every-n 5] [--resolution 64] [--capacity lite]
+The model is random (never trained): speed does not depend on the weights, and the MAD compares the
+pipelines, not the swap quality.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--every-n", type=int, default=5)
+    parser.add_argument("--batch-frames", type=int, default=16)
+    parser.add_argument("--resolution", type=int, default=64)
+    parser.add_argument("--capacity", default="lite")
+    parser.add_argument("--width-divisor", type=int, default=1)
+    parser.add_argument(
+        "--attention", default="self_attention", help="attention block of the model (or none)"
+    )
+    parser.add_argument("--detector-batch", type=int, default=8, help="MTCNN frames per network call")
+    parser.add_argument("--min-face", type=int, default=20, help="MTCNN min_face_size (pyramid start)")
+    args = parser.parse_args()
+
+    import keras
+    import tensorflow as tf
+
+    from fswap.builder import build
+    from fswap.catalog import Catalog
+    from fswap.config import parse_pipeline
+    from fswap.convert.engine import Converter, ConvertOptions
+    from fswap.model.config import parse_model_config
+    from fswap.model.generator import FaceGenerator
+    from fswap.model.io import save_networks
+    from fswap.model.networks import build_networks
+    from fswap.plugins import make_plugin_manager
+    from fswap.samples import make_face_video
+    from fswap.video.reader import open_frames
+    from fswap.video.writer import VideoSession
+
+    keras.utils.set_random_seed(0)
+    catalog = Catalog.from_plugin_manager(make_plugin_manager())
+    tmp = Path(tempfile.mkdtemp(prefix="fswap-bench-convert-"))
+    clip = tmp / "clip.mp4"
+    make_face_video(clip, frames=args.frames, size=(640, 360), fps=25, motion="mixed", seed=0)
+    model_config = parse_model_config(
+        {
+            "resolution": args.resolution,
+            "capacity": args.capacity,
+            "width_divisor": args.width_divisor,
+            "attention": {"use": args.attention},
+        },
+        catalog=catalog,
+    )
+    save_networks(build_networks(model_config), tmp / "model", model_config)
+    generator = FaceGenerator.load(tmp / "model", "a_to_b", batch_size=64)
+
+    toml = {
+        "convert": {
+            "input": str(clip),
+            "detector": {"use": "mtcnn", "batch_size": args.detector_batch, "min_face_size": args.min_face},
+        }
+    }
+    pipeline = parse_pipeline(toml, source=tmp / "pipeline.toml", catalog=catalog)
+    cfg = pipeline.stages["convert"]
+
+    def converter_for(options: ConvertOptions) -> Converter:
+        return Converter(
+            detector=build(cfg.detector),
+            aligner=build(cfg.aligner),
+            tracker=build(cfg.tracker),
+            generator=generator,
+            color=build(cfg.color),
+            blender=build(cfg.blender),
+            options=options,
+        )
+
+    def convert(converter: Converter, frames: int | None = None) -> tuple[list, float]:
+        """Read, convert and write H.264: the end-to-end time of `frames` frames."""
+        start = time.perf_counter()
+        source = open_frames(clip, stop=frames)
+        outputs = []
+        session = VideoSession(tmp / "out.mp4", fps=25.0, size=source.size, preset="veryfast")
+        for frame in converter.run(source):
+            session.write(frame)
+            outputs.append(frame)
+        session.close()
+        return outputs, time.perf_counter() - start
+
+    modes = {
+        "baseline": ConvertOptions(detect_every_n=1, batch_frames=1, single_face_calls=True),
+        "every_frame": ConvertOptions(detect_every_n=1, batch_frames=args.batch_frames),
+        f"every_{args.every_n}": ConvertOptions(detect_every_n=args.every_n, batch_frames=args.batch_frames),
+    }
+    results: dict[str, dict] = {}
+    reference: list | None = None
+    for name, options in modes.items():
+        converter = converter_for(options)
+        convert(converter, frames=min(args.frames, 2 * args.batch_frames))  # warm-up: tracing, caches
+        outputs, seconds = convert(converter)
+        stats = converter.stats
+        if reference is None:
+            reference = outputs
+        mad = float(
+            np.mean([np.abs(a.astype(np.int16) - b).mean() for a, b in zip(outputs, reference, strict=True)])
+        )
+        results[name] = {
+            "frames": len(outputs),
+            "seconds": round(seconds, 3),
+            "fps": round(len(outputs) / seconds, 2),
+            "mad_vs_baseline": round(mad, 3),
+            "seconds_detecting": round(stats.detect_seconds, 3),
+            "seconds_generating": round(stats.generate_seconds, 3),
+            "generator_calls": stats.generator_calls,
+            "peak_rss_mb_so_far": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    base = results["baseline"]["fps"]
+    for r in results.values():
+        r["speedup_vs_baseline"] = round(r["fps"] / base, 2)
+    print(
+        json.dumps(
+            {
+                "benchmark": "convert",
+                "clip": {"size": [640, 360], "frames": args.frames, "fps": 25},
+                "model": {
+                    "resolution": args.resolution,
+                    "capacity": args.capacity,
+                    "width_divisor": args.width_divisor,
+                    "attention": args.attention,
+                    "random_weights": True,
+                },
+                "every_n": args.every_n,
+                "detector": {"batch_size": args.detector_batch, "min_face_size": args.min_face},
+                "batch_frames": args.batch_frames,
+                "modes": results,
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "target_issue9": {"fps": 25, "speedup_vs_baseline": 3},
+                "machine": {
+                    "python": platform.python_version(),
+                    "tensorflow": tf.__version__,
+                    "cpus": len(__import__("os").sched_getaffinity(0)),
+                    "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+                },
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

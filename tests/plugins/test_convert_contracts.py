@@ -1,0 +1,37 @@
+"""Every conversion component of fswap_standard and fswap_kalman passes the plugin contract checks."""
+
+from __future__ import annotations
+
+import fswap_kalman
+import pytest
+from fswap_standard import convert_specs
+
+from fswap.testing import check_blender, check_color_transfer, check_spec, check_tracker
+
+TRACKERS = [*convert_specs.TRACKERS, *fswap_kalman.fswap_register_trackers()]
+
+
+@pytest.mark.parametrize("spec", TRACKERS, ids=lambda s: s.name)
+def test_trackers(spec):
+    check_spec(spec)
+    frames = check_tracker(spec)
+    assert len(frames[0]) == 1 and all(len(f) <= 1 for f in frames)
+
+
+@pytest.mark.parametrize("spec", convert_specs.COLOR_TRANSFERS, ids=lambda s: s.name)
+def test_color_transfers(spec):
+    check_spec(spec)
+    out = check_color_transfer(spec)
+    assert out.dtype.name == "uint8"
+
+
+@pytest.mark.parametrize("spec", convert_specs.BLENDERS, ids=lambda s: s.name)
+def test_blenders(spec):
+    check_spec(spec)
+    out = check_blender(spec)
+    assert out.ndim == 3
+
+
+@pytest.mark.parametrize("spec", convert_specs.WRITERS, ids=lambda s: s.name)
+def test_writer_specs(spec):
+    check_spec(spec)

@@ -53,13 +53,13 @@ class ModelConfig:
         help="L2 kernel regularisation factor of the conv/attention blocks (reference 1e-4; 0 disables).",
         validator=[at_least(0.0), at_most(1.0)],
     )
-    normalization: ComponentChoice = component(  # noqa: RUF009 (attrs field, not a default)
+    normalization: ComponentChoice = component(
         Kind.NORMALIZATION, "hybrid", help="Normalization used where the reference normalises."
     )
-    attention: ComponentChoice = component(  # noqa: RUF009
+    attention: ComponentChoice = component(
         Kind.ATTENTION, "self_attention", help="Attention block (SAGAN self-attention by default, or 'none')."
     )
-    upsampling: ComponentChoice = component(  # noqa: RUF009
+    upsampling: ComponentChoice = component(
         Kind.UPSAMPLING,
         "pixel_shuffle",
         help="Upsampling block: 'pixel_shuffle' (ICNR, the standard path) or 'nearest' (the lite path).",

@@ -18,6 +18,6 @@ class SpadeConfig:
     kernel_size: int = option(3, help="Kernel size of the condition convs.", validator=at_least(1))
     epsilon: float = option(1e-5, help="Epsilon of the parameter-free instance normalization.",
                             validator=between(1e-12, 1.0))
-    fallback: ComponentChoice | None = component(  # noqa: RUF009 (attrs field)
+    fallback: ComponentChoice | None = component(
         Kind.NORMALIZATION, "hybrid",
         help="Normalization used where there is no condition map (encoder, upsamplers, discriminators).")

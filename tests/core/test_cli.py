@@ -296,3 +296,78 @@ def test_internal_error_exit_1_with_hint_and_debug_traceback(
     assert main(["--debug", "schema"]) == 1
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "ZeroDivisionError" in err
+
+
+# -- the real stages: the pipeline.toml shape users write ---------------------------------------------------
+
+FULL_PIPELINE = """
+workdir = "work"
+seed = 0
+[extract]
+every_n_frames = 1
+policy = "single"
+[extract.a]
+input = "inputs/a.mp4"
+[extract.b]
+input = "inputs/b.mp4"
+[extract.detector]
+use = "mtcnn"
+[extract.aligner]
+use = "umeyama5"
+[extract.masks.eyes5]
+[train]
+iterations = 200
+batch_size = 8
+[train.model]
+resolution = 64
+capacity = "lite"
+[train.model.normalization]
+use = "hybrid"
+[train.model.attention]
+use = "self_attention"
+[train.model.upsampling]
+use = "pixel_shuffle"
+[train.losses.reconstruction]
+weight = 1.0
+[convert]
+input = "inputs/a.mp4"
+direction = "a_to_b"
+[convert.tracker]
+use = "kalman"
+[evaluate]
+"""
+
+
+def test_validate_the_full_pipeline_shape_without_heavy_imports(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.toml"
+    path.write_text(FULL_PIPELINE)
+    assert run_checking_imports(["validate", str(path)]) == {"rc": 0, "heavy": []}
+    done = fswap_cmd("validate", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        f"{path}: valid; stages: extract, train, convert, evaluate; workdir: {tmp_path.resolve() / 'work'}\n"
+    )
+
+
+def test_validate_misspelt_detector_in_the_real_extract_stage(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.toml"
+    path.write_text(FULL_PIPELINE.replace('use = "mtcnn"', 'use = "mtcn"'))
+    done = fswap_cmd("validate", str(path))
+    assert done.returncode == 2 and done.stdout == ""
+    line = done.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    expected_start = "fswap: error: pipeline.toml [extract.detector]: no detector named 'mtcn'. Available: "
+    assert line.startswith(expected_start)
+    assert f"mtcnn (fswap {fswap.__version__})" in line and line.endswith("Did you mean 'mtcnn'?")
+
+
+def test_validate_misspelt_option_in_the_real_extract_stage(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.toml"
+    path.write_text(FULL_PIPELINE.replace('use = "mtcnn"', 'use = "mtcnn"\nmin_face_sise = 30'))
+    done = fswap_cmd("validate", str(path))
+    assert done.returncode == 2
+    line = done.stderr.strip()
+    assert line.startswith(
+        "fswap: error: pipeline.toml [extract.detector] (mtcnn): unknown option 'min_face_sise'; valid: "
+    )
+    assert "min_face_size" in line and "\n" not in line

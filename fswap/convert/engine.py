@@ -70,6 +70,8 @@ class _Job:
     """One face of one frame waiting for the generator."""
 
     frame: int  # position in the batch
+    track_id: int
+    observed: bool
     matrix: np.ndarray  # frame → generator-input transform
     face: np.ndarray  # R×R BGR input crop
     aligned: AlignedFace
@@ -103,6 +105,7 @@ class Converter:
         self.options = options
         self.resolution = int(generator.resolution)
         self.stats = ConvertStats()
+        self.tracks: list[dict[str, Any]] = []
 
     def run(
         self, frames: Iterable[tuple[int, np.ndarray]], on_frame: Callable[[int], None] | None = None
@@ -110,6 +113,7 @@ class Converter:
         """Yield one output frame per input frame, in order; `on_frame(n)` reports progress."""
         self.tracker.reset()
         self.stats = ConvertStats()
+        self.tracks = []
         start = time.perf_counter()
         batch: list[tuple[int, np.ndarray]] = []
         position = 0  # frames seen, for detect_every_n (frame indices may start anywhere)
@@ -142,7 +146,8 @@ class Converter:
                     continue
                 aligned = self.aligner.align(frame, det)
                 matrix = roi_matrix(aligned.matrix, aligned.size, opts.roi_coverage, self.resolution)
-                jobs.append(_Job(i, matrix, crop(frame, matrix, self.resolution), aligned))
+                face = crop(frame, matrix, self.resolution)
+                jobs.append(_Job(i, tracked.track_id, tracked.observed, matrix, face, aligned))
         tick = time.perf_counter()
         bgr, alpha = self._generate([job.face for job in jobs])
         self.stats.generate_seconds += time.perf_counter() - tick
@@ -159,6 +164,7 @@ class Converter:
             swapped[job.frame] += 1
             if opts.layout == "triple":
                 masks[job.frame] = self._frame_mask(masks[job.frame], a, job.matrix, results[job.frame].shape)
+        self._record(batch, jobs)
         out_frames = []
         for i, (_, source) in enumerate(batch):
             self.stats.frames += 1
@@ -169,6 +175,27 @@ class Converter:
                 result = draw_label(result, opts.label_text, opts.label_corner)
             out_frames.append(compose(opts.layout, source, result, masks[i]))
         return out_frames
+
+    def _record(self, batch: list[tuple[int, np.ndarray]], jobs: list[_Job]) -> None:
+        """Append each frame's swapped faces to `self.tracks` in output-frame pixels (the result panel)."""
+        offset = batch[0][1].shape[1] if self.options.layout != "result" else 0
+        rows = [
+            {"frame": self.stats.frames + i, "source_frame": int(index), "faces": []}
+            for i, (index, _) in enumerate(batch)
+        ]
+        for job in jobs:
+            det = job.aligned.detection
+            x, y, w, h = det.box
+            rows[job.frame]["faces"].append(
+                {
+                    "track_id": job.track_id,
+                    "observed": job.observed,
+                    "box": [round(x + offset, 2), round(y, 2), round(w, 2), round(h, 2)],
+                    "confidence": round(det.confidence, 4),
+                    "landmarks": np.round(det.landmarks + np.array([offset, 0.0]), 2).tolist(),
+                }
+            )
+        self.tracks.extend(rows)
 
     def _generate(self, faces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         r = self.resolution

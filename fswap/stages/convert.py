@@ -1,7 +1,8 @@
 """The convert stage: swap the faces of the input with the exported model and write the output.
 
 Output goes to a temporary name and is renamed only when every frame was written; the summary (frames,
-faces swapped, frames without a face, fps) is stored in <workdir>/convert/summary.json. Each run
+faces swapped, frames without a face, fps) is stored in <workdir>/convert/summary.json and the swapped
+faces' positions per output frame in <workdir>/convert/tracks.json. Each run
 rewrites its output (conversion has no partial state worth resuming).
 """
 
@@ -21,6 +22,9 @@ from fswap.stages.convert_config import ConvertConfig
 from fswap.structure import unstructure
 from fswap.video.audio import AudioSource
 from fswap.video.reader import open_frames
+
+TRACKS_FILE = "tracks.json"
+"""Per output frame, the faces swapped: track id, box, landmarks in output-frame pixels (read by evaluate)."""
 
 
 def options_of(config: ConvertConfig) -> ConvertOptions:
@@ -113,11 +117,13 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         "config": unstructure(config),
     }
     summary_path = ctx.pipeline.workdir.convert / "summary.json"
+    tracks_path = ctx.pipeline.workdir.convert / TRACKS_FILE
+    write_json_atomic(tracks_path, {"output": str(out), "layout": config.layout, "frames": converter.tracks})
     write_json_atomic(summary_path, summary)
     return StageResult(
         stage="convert",
         summary={k: summary[k] for k in ("frames", "faces_swapped", "frames_without_face", "fps", "output")},
-        outputs={"output": out, "summary": summary_path},
+        outputs={"output": out, "summary": summary_path, "tracks": tracks_path},
     )
 
 

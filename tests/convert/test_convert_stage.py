@@ -72,6 +72,9 @@ def test_video_in_each_layout_keeps_frames_fps_and_audio(project, catalog, layou
     assert summary["frames"] == FRAMES and summary["faces_swapped"] >= FRAMES - 1
     assert summary["audio"] is True and summary["fps"] > 0
     assert not any(p.name.startswith(".") for p in project.iterdir())  # no partial files left
+    tracks = json.loads((project / "work" / "convert" / "tracks.json").read_text())
+    assert len(tracks["frames"]) == FRAMES and tracks["layout"] == layout
+    assert tracks["frames"][-1]["faces"][0]["box"][0] >= 320 * (panels > 1)
 
 
 def test_default_output_name_and_frame_range(project, catalog):
@@ -80,6 +83,10 @@ def test_default_output_name_and_frame_range(project, catalog):
     assert Path(summary["output"]) == out
     assert count_frames(out) == 5 and summary["frames"] == 5
     assert probe(out).duration == pytest.approx(0.25, abs=0.06)
+    from fswap.evaluate.temporal import read_tracks_file  # the evaluate stage reads this record
+
+    record = read_tracks_file(project / "work" / "convert" / "tracks.json")
+    assert sorted(record) == [0, 1, 2, 3, 4] and all(len(faces) == 1 for faces in record.values())
 
 
 def test_b_to_a_with_poisson_and_image_sequence(project, catalog):

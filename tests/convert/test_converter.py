@@ -106,6 +106,8 @@ def test_one_detector_and_one_generator_call_per_batch():
     assert det.calls == [4, 4, 2] and gen.batches == [4, 4, 2]
     assert conv.stats.frames == 10 and conv.stats.faces_swapped == 10 and conv.stats.generator_calls == 3
     assert out[0][80, 100].min() > 200  # face centre replaced by the white face
+    assert [row["frame"] for row in conv.tracks] == list(range(10))
+    assert all(len(row["faces"]) == 1 and row["faces"][0]["track_id"] == 0 for row in conv.tracks)
     assert conv.stats.to_json()["fps"] > 0
 
 
@@ -165,10 +167,13 @@ def test_enhance_boosts_contrast_against_the_input():
 @pytest.mark.parametrize(("layout", "width"), [("result", 240), ("side_by_side", 480), ("triple", 720)])
 def test_layouts(layout, width):
     src = frames(2)
-    out = list(make(layout=layout).run(src))
+    conv = make(layout=layout)
+    out = list(conv.run(src))
     assert out[0].shape == (180, width, 3)
     if layout != "result":
         np.testing.assert_array_equal(out[0][:, :240], src[0][1])  # source panel untouched
+    offset = 0 if layout == "result" else 240  # recorded boxes point at the result panel
+    assert conv.tracks[0]["faces"][0]["box"][0] == pytest.approx(60 + offset, abs=3)
     if layout == "triple":
         heat = out[0][:, 480:].astype(int)
         assert heat[80, 100].sum() > 3 * heat[5, 5].sum()  # mask bright where the face is

@@ -6,6 +6,8 @@ fractions of its side (reference §4.4). Points are (x, y) in pixels throughout.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from fswap.errors import InputError
@@ -116,3 +118,27 @@ def square_crop(frame: np.ndarray, box: tuple[float, float, float, float]) -> np
     if x1 <= x0 or y1 <= y0:
         raise InputError(f"detection box {box} lies outside the {width}×{height} frame")
     return frame[y0:y1, x0:x1].copy()
+
+
+def align_with_68(
+    frame: np.ndarray,
+    detection: Any,
+    points68: np.ndarray,
+    *,
+    size: int,
+    border: str = "replicate",
+    align_on: str = "detector",
+) -> Any:
+    """An AlignedFace carrying 68 landmarks; its crop is placed by the detector's 5 points (`align_on =
+    "detector"`, identical to umeyama5) or by the 5 points derived from the 68 (`"landmarks"`)."""
+    from fswap.components import AlignedFace
+
+    points = np.asarray(points68, dtype=np.float64).reshape(-1, 2)
+    five = np.asarray(detection.landmarks, dtype=np.float64)
+    if align_on == "landmarks" or len(five) != 5:
+        five = five_from_68(points)
+    matrix = alignment_matrix(five, size)
+    matrix.setflags(write=False)
+    return AlignedFace(
+        image=warp(frame, matrix, size, border), matrix=matrix, landmarks=points, detection=detection
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fswap import AlignedFace, Detection
-from fswap.extract.alignment import alignment_matrix, five_from_68, warp
+from fswap.extract.alignment import align_with_68
 from fswap_dlib.config import Dlib68Config
 from fswap_dlib.models import model_file
 
@@ -35,12 +35,7 @@ class Dlib68Aligner:
     def align(self, frame: np.ndarray, detection: Detection) -> AlignedFace:
         import cv2
 
-        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        points = landmarks68(self._predictor, rgb, detection.box)
-        five = detection.landmarks
-        if self.config.align_on == "landmarks" or len(five) != 5:
-            five = five_from_68(points)
-        matrix = alignment_matrix(five, self.size)
-        matrix.setflags(write=False)
-        crop = warp(frame, matrix, self.size, self.config.border)
-        return AlignedFace(image=crop, matrix=matrix, landmarks=points, detection=detection)
+        points = landmarks68(self._predictor, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), detection.box)
+        return align_with_68(
+            frame, detection, points, size=self.size, border=self.config.border, align_on=self.config.align_on
+        )

@@ -55,6 +55,7 @@ class Limits:
     max_faces: int = 64
     batch_size: int = 16
     examples: int = 6
+    roi_coverage: float = 0.85
     empty_mask_below: float = 0.02
     full_mask_above: float = 0.98
     max_frames: int = 0
@@ -88,7 +89,8 @@ def evaluate(inputs: EvaluationInputs, limits: Limits) -> tuple[dict[str, Any], 
     ref_faces = {s: fx.load_faces(inputs.sets[s], inputs.reference[s]) for s in SIDES}
     if inputs.generators and inputs.resolution:
         # same detail level as the generated faces, so distances compare like with like
-        ref_faces = {s: fx.resize_faces(f, int(inputs.resolution)) for s, f in ref_faces.items()}
+        res, roi = int(inputs.resolution), limits.roi_coverage
+        ref_faces = {s: fx.roundtrip(f, roi, res) for s, f in ref_faces.items()}
     reference = fx.identity_reference(inputs.embedder, ref_faces, limits.batch_size)
     identity: dict[str, Any] = {
         "by": inputs.embedder_label,
@@ -140,22 +142,26 @@ def _model_sections(inputs: EvaluationInputs, held: dict[str, list[int]], refere
     from tqdm import tqdm
 
     res = int(inputs.resolution or 0)
-    recon: dict[str, Any] = {"by": inputs.model_label, "resolution": res,
-                             "compared": "the decoder's raw colour output against the held-out input, at the "
-                                         "model resolution"}
+    recon: dict[str, Any] = {"by": inputs.model_label, "resolution": res, "roi_coverage": limits.roi_coverage,
+                             "compared": "the decoder's raw colour output against the held-out input (the "
+                                         "crop's central ROI, as training and convert use it) at the model "
+                                         "resolution"}
     grids: list[list[np.ndarray]] = []
     for side in tqdm(SIDES, desc="evaluate faces", unit="side", disable=not limits.progress, leave=False):
         other = fx.OTHER[side]
         files = [inputs.sets[side].records[i].file for i in held[side]]
-        faces = fx.resize_faces(fx.load_faces(inputs.sets[side], held[side]), res)
+        roi = limits.roi_coverage
+        full = fx.load_faces(inputs.sets[side], held[side])
+        faces = fx.model_inputs(full, roi, res)
         batch = limits.batch_size
         rec_bgr, rec_alpha = fx.run_generator(inputs.generators[f"{other}_to_{side}"], faces, batch)
         swap_bgr, swap_alpha = fx.run_generator(inputs.generators[f"{side}_to_{other}"], faces, batch)
         recon[side] = fx.reconstruction_scores(faces, rec_bgr, files)
         swapped = fx.composite(swap_bgr, swap_alpha, faces)
-        target_held = fx.resize_faces(fx.load_faces(inputs.sets[other], held[other]), res)
+        target_held = fx.roundtrip(fx.load_faces(inputs.sets[other], held[other]), roi, res)
         identity[f"{side}_to_{other}"] = fx.identity_scores(
-            inputs.embedder, reference, source=side, swapped=swapped, real_source=faces,
+            inputs.embedder, reference, source=side, swapped=fx.paste_roi(full, swap_bgr, swap_alpha, roi),
+            real_source=fx.roundtrip(full, roi, res),
             real_target=target_held, files=files, batch_size=limits.batch_size,
         )
         empty, full = limits.empty_mask_below, limits.full_mask_above

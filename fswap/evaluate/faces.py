@@ -34,6 +34,44 @@ def resize_faces(faces: Sequence[np.ndarray] | np.ndarray, resolution: int) -> n
     return np.stack(out)
 
 
+def roi_margin(size: int, coverage: float) -> int:
+    """Inset per side of the generator's region of interest in a size² aligned crop (as convert uses it:
+    int(size·(1 − coverage)); 0.85 keeps the central ±90 px of a 256 crop, the framing training uses)."""
+    margin = int(size * (1.0 - coverage))
+    if size - 2 * margin <= 0:
+        raise ValueError(f"roi_coverage {coverage} leaves no face area in a {size}-pixel crop")
+    return margin
+
+
+def model_inputs(faces: np.ndarray, coverage: float, resolution: int) -> np.ndarray:
+    """The generator's inputs for aligned crops: their central ROI resized to the model resolution."""
+    m = roi_margin(faces.shape[1], coverage)
+    return resize_faces(faces[:, m:faces.shape[1] - m, m:faces.shape[2] - m], resolution)
+
+
+def paste_roi(faces: np.ndarray, generated: np.ndarray, alpha: np.ndarray, coverage: float) -> np.ndarray:
+    """Composite generated R² faces back into the ROI of the full aligned crops (as convert pastes them into
+    frames): the full-framing faces an identity embedder expects."""
+    import cv2
+
+    m = roi_margin(faces.shape[1], coverage)
+    side = faces.shape[1] - 2 * m
+    out = faces.copy()
+    for n in range(len(faces)):
+        g = cv2.resize(generated[n], (side, side), interpolation=cv2.INTER_CUBIC)
+        a = cv2.resize(np.asarray(alpha[n], np.float32), (side, side), interpolation=cv2.INTER_LINEAR)
+        region = faces[n:n + 1, m:m + side, m:m + side]
+        out[n, m:m + side, m:m + side] = composite(g[None], a[None], region)[0]
+    return out
+
+
+def roundtrip(faces: np.ndarray, coverage: float, resolution: int) -> np.ndarray:
+    """Real faces whose ROI went down to the model resolution and back: the same resampling generated faces
+    get, so embedding distances compare like with like."""
+    small = model_inputs(faces, coverage, resolution)
+    return paste_roi(faces, small, np.ones(small.shape[:3], np.float32), coverage)
+
+
 def load_faces(faceset: FaceSet, indices: Sequence[int]) -> np.ndarray:
     """The crops of the given records, (N, S, S, 3) uint8."""
     return np.stack([faceset.load_image(faceset.records[i]) for i in indices])

@@ -26,6 +26,7 @@ from fswap.stages.evaluate_config import EvaluateConfig
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm")
 TRACKS_FILE = "tracks.json"
 CONVERT_SUMMARY = "summary.json"
+DEFAULT_ROI_COVERAGE = 0.85
 
 
 def run_evaluate(ctx: RunContext, config: EvaluateConfig) -> StageResult:
@@ -61,19 +62,17 @@ def run_evaluate(ctx: RunContext, config: EvaluateConfig) -> StageResult:
     else:
         skipped["reconstruction and face identity"] = f"no exported model in {model_folder}"
     video = None
-    layout = (convert_summary(ctx).get("config") or {}).get("layout", "result") if config.video is None \
-        else "result"
-    if video_path is not None and layout != "result":
-        skipped["temporal stability"] = (f"the converted video uses layout = \"{layout}\" (several faces per "
-                                         "frame); convert with layout = \"result\" or set [evaluate] video")
-    elif video_path is not None:
+    if video_path is not None:
         video = _video_input(ctx, config, video_path, skipped)
     inputs = EvaluationInputs(
         sets=sets, holdouts=holdouts, reference=reference, embedder=embedder,
         embedder_label=_label(config.embedder), generators=generators, resolution=resolution,
         model_label=model_label, video=video, skipped=skipped,
     )
+    convert = ctx.pipeline.stage("convert")
+    roi = config.roi_coverage or getattr(convert, "roi_coverage", None) or DEFAULT_ROI_COVERAGE
     limits = Limits(max_faces=config.max_faces, batch_size=config.batch_size, examples=config.examples,
+                    roi_coverage=roi,
                     empty_mask_below=config.empty_mask_below, full_mask_above=config.full_mask_above,
                     max_frames=config.max_frames, identity_every=config.identity_every, progress=ctx.progress)
     report, images = evaluate(inputs, limits)
@@ -139,14 +138,19 @@ def _video_input(ctx: RunContext, config: EvaluateConfig, path: Path, skipped: d
     from fswap.video.reader import open_frames
 
     record = ctx.workdir.convert / TRACKS_FILE
-    use_record = config.tracks == "record" or (config.tracks == "auto" and record.is_file())
+    use_record = config.tracks == "record" or (config.tracks == "auto" and _record_matches(record, path))
     if use_record:
         if not record.is_file():
             raise StageError(f"[evaluate] tracks = \"record\" but {record} does not exist; run convert first "
                              "or use tracks = \"redetect\"")
         observe = temporal.file_observer(temporal.read_tracks_file(record))
-        source = f"the convert stage's record {record}"
+        source = f"the convert stage's record {record} (the tracker's smoothed positions of the pasted faces)"
     else:
+        layout = _layout(ctx, path)
+        if layout != "result":
+            raise StageError(f"[evaluate]: {path} shows several panels per frame (layout = \"{layout}\"), so "
+                             "re-detected faces would mix source and result; use its tracks.json record "
+                             "(tracks = \"auto\") or a layout = \"result\" video")
         detector_choice = config.detector or _from_extract(ctx, "detector")
         if detector_choice is None:
             raise StageError("[evaluate]: re-detecting faces in the converted video needs a detector: add "
@@ -162,6 +166,26 @@ def _video_input(ctx: RunContext, config: EvaluateConfig, path: Path, skipped: d
     direction = summary.get("direction") or (getattr(convert, "direction", "a_to_b") if convert else "a_to_b")
     return VideoInput(path=path, frames=open_frames(path), observe=observe, source=source, aligner=aligner,
                       direction=direction)
+
+
+def _record_matches(record: Path, video: Path) -> bool:
+    """Whether convert/tracks.json exists and describes `video` (its "output"; none given also counts)."""
+    if not record.is_file():
+        return False
+    try:
+        output = json.loads(record.read_text(encoding="utf-8")).get("output")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return True  # let read_tracks_file report what is wrong with it
+    return output is None or Path(output).resolve() == video.resolve()
+
+
+def _layout(ctx: RunContext, video: Path) -> str:
+    """The convert layout of `video` when convert/summary.json describes it, else "result"."""
+    summary = convert_summary(ctx)
+    output = summary.get("output")
+    if isinstance(output, str) and Path(output).resolve() == video.resolve():
+        return str((summary.get("config") or {}).get("layout", "result"))
+    return "result"
 
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:

@@ -59,6 +59,12 @@ class EvaluateConfig:
         validator=at_least(1),
     )
     batch_size: int = option(16, help="Faces per generator/embedder call.", validator=at_least(1))
+    roi_coverage: float | None = option(
+        None,
+        help="Central part of the aligned crop fed to the generator, as in [convert] roi_coverage (absent: "
+        "the [convert] value, else 0.85, the framing training uses).",
+        validator=between(0.55, 0.995),
+    )
     examples: int = option(6, help="Example rows per side in the report's image grid.",
                            validator=between(0, 32))
     empty_mask_below: float = option(0.02, help="A mask whose mean α is below this counts as empty.",

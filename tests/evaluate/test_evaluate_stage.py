@@ -98,7 +98,7 @@ def test_convert_then_evaluate_writes_the_report(tmp_path: Path, catalog: Catalo
     temporal = report["temporal"]
     assert temporal["tracks"] == 1 and temporal["per_track"][0]["frames"] >= 10
     assert temporal["box_jitter_relative"] is not None and temporal["colour_flicker"] is not None
-    assert "re-detection with detector 'mtcnn'" in temporal["by"]
+    assert "the convert stage's record" in temporal["by"]  # convert wrote tracks.json; auto uses it
     assert report["identity"]["video"]["frames"] == 4  # frames 0, 3, 6, 9
     assert set(report["masks"]["groups"]) == {"reconstruction A", "swap A→B", "reconstruction B", "swap B→A"}
     assert report["skipped"] == {}
@@ -106,6 +106,14 @@ def test_convert_then_evaluate_writes_the_report(tmp_path: Path, catalog: Catalo
     assert "Temporal stability" in page and page.count("data:image/png;base64,") >= 5
     assert result.summary["a_to_b_closer_to_target"] == pytest.approx(report["identity"]["a_to_b"]
                                                                       ["closer_to_target"], abs=1e-3)
+    # the same video with faces re-detected instead of the record
+    text = path.read_text().replace("identity_every = 3", 'identity_every = 3\ntracks = "redetect"')
+    path.write_text(text)
+    ctx = RunContext(pipeline=load_pipeline(path, catalog=catalog), catalog=catalog, pm=None, progress=False)
+    (again,) = run_pipeline(ctx, ["evaluate"])
+    redetected = json.loads(again.outputs["numbers"].read_text())["temporal"]
+    assert "re-detection with detector 'mtcnn'" in redetected["by"]
+    assert redetected["tracks"] == 1 and redetected["per_track"][0]["frames"] >= 10
 
 
 def test_with_evaluate_section_fills_defaults(tmp_path: Path, catalog: Catalog) -> None:

@@ -66,8 +66,9 @@ def test_swap_to_the_other_identity_is_closer_to_it(tmp_path: Path) -> None:
     swap = {"a_to_b": SwapToGenerator(probe_b.load_image(probe_b.records[0])),
             "b_to_a": SwapToGenerator(probe_a.load_image(probe_a.records[0]))}
     copy = {"a_to_b": CopyGenerator(), "b_to_a": CopyGenerator()}
-    good, images = evaluate(_inputs(tmp_path / "good", swap), Limits(examples=2))
-    bad, _ = evaluate(_inputs(tmp_path / "bad", copy), Limits(examples=2))
+    full_crop = Limits(examples=2, roi_coverage=0.995)  # ROI = the whole crop: the fakes return whole crops
+    good, images = evaluate(_inputs(tmp_path / "good", swap), full_crop)
+    bad, _ = evaluate(_inputs(tmp_path / "bad", copy), full_crop)
     for direction in ("a_to_b", "b_to_a"):
         g, b = good["identity"][direction], bad["identity"][direction]
         # a real swap lands near the target identity, a non-swap stays with the source
@@ -75,7 +76,7 @@ def test_swap_to_the_other_identity_is_closer_to_it(tmp_path: Path) -> None:
         assert g["distance_to_target"] < g["distance_to_source"]
         assert b["distance_to_source"] < b["distance_to_target"]
         # an unchanged face scores exactly like the real source faces; a swapped one is far from them
-        assert b["distance_to_source"] == pytest.approx(b["baseline"]["real_source_to_source"])
+        assert b["distance_to_source"] == pytest.approx(b["baseline"]["real_source_to_source"], rel=0.05)
         assert g["distance_to_source"] > 3 * b["distance_to_source"]
         base = g["baseline"]
         assert base["real_target_to_target"] < base["real_source_to_target"]

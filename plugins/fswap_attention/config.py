@@ -19,5 +19,5 @@ class SelfAttentionConfig:
 class ChunkedSelfAttentionConfig:
     key_ratio: int = option(8, help="Query/key width is channels / key_ratio (SAGAN uses 8).",
                             validator=at_least(1))
-    query_block: int = option(512, help="Queries per block: the attention matrix held at once is "
+    query_block: int = option(256, help="Queries per block: the attention matrix held at once is "
                               "query_block × N per sample instead of N × N.", validator=at_least(1))

@@ -423,3 +423,19 @@ class LookalikeAugmenter:
         from fswap.run import write_json_atomic
 
         write_json_atomic(path, self.report())
+
+
+def build_augmenters(config: LookalikeConfig, sets: dict[str, FaceSet], features_fn: FeaturesFn, *,
+                     progress: bool = False) -> dict[str, LookalikeAugmenter]:
+    """One augmenter per side of a two-identity training run ({"a": …, "b": …}): side a borrows parts
+    from its look-alikes in b and vice versa. Each face set is embedded exactly once."""
+    if set(sets) != {"a", "b"}:
+        raise ValueError(f"need face sets 'a' and 'b', received {sorted(sets)}")
+    feats = {side: unit_rows(_embed_faceset(fs, features_fn, 16, progress)) for side, fs in sets.items()}
+    files = {side: tuple(r.file for r in fs.records) for side, fs in sets.items()}
+    out = {}
+    for side, other in (("a", "b"), ("b", "a")):
+        index = LookalikeIndex(files=files[other], features=feats[other], query_files=files[side],
+                               query_features=feats[side], same_set=False)
+        out[side] = LookalikeAugmenter(config, sets[side], sets[other], index)
+    return out

@@ -254,3 +254,22 @@ def test_encoder_features_pool_the_trained_encoder(tmp_path: Path, real_catalog)
     assert pool_features(fmap).shape == (3, fmap.shape[-1])  # … averaged over space for the kNN
     index = LookalikeIndex.build(a, fn)
     assert len(index.neighbours(0, 2)) == 2
+
+
+def test_build_augmenters_embeds_each_set_once_and_pairs_the_sides(tmp_path: Path) -> None:
+    from fswap.data.lookalike import build_augmenters
+
+    sets = {"a": make_faceset(tmp_path / "a", "astronaut", 3, seed=1),
+            "b": make_faceset(tmp_path / "b", "grace_hopper", 4, seed=2)}
+    seen: list[int] = []
+
+    def counting(faces: np.ndarray) -> np.ndarray:
+        seen.append(len(faces))
+        return thumbnail_features()(faces)
+
+    augs = build_augmenters(LookalikeConfig(enabled=True, features="thumbnail", k=2), sets, counting)
+    assert sum(seen) == 7
+    assert augs["a"].target is sets["b"] and augs["b"].target is sets["a"]
+    assert {n["file"] for f in augs["a"].report()["faces"] for n in f["neighbours"]} <= {
+        r.file for r in sets["b"].records}
+    assert len(augs["b"].report()["faces"]) == 4

@@ -1,4 +1,4 @@
-"""fswap_facenet: registration, weights lookup and loading, embedding contract (random weights, no download)."""
+"""fswap_facenet: registration, weights lookup and loading, the embedding contract (random weights only)."""
 
 from __future__ import annotations
 

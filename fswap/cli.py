@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -264,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point: runs the CLI and maps errors to exit codes (2 user error, 1 internal)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if not debug:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
     session = Session(debug=debug)
     try:
         _add_plugin_commands(session)

@@ -24,7 +24,7 @@ from fswap.video.provenance import LABEL_TEXT, draw_label
 class ConvertOptions:
     """How frames are converted (see ConvertConfig for the meaning of each)."""
 
-    roi_coverage: float = 0.85
+    roi_coverage: float = 0.875
     enhance: float = 0.0
     min_face_size: int = 35
     detect_every_n: int = 1

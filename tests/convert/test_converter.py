@@ -149,7 +149,7 @@ def test_part_mode_replaces_only_the_part():
     src = frames(1)
     whole = next(iter(make().run(src)))
     part = next(iter(make(parts=CentreMask()).run(src)))
-    # the generator's ROI covers frame x 72–128, y 52–108; the part mask its centre quarter (y 66–94)
+    # the generator's ROI covers frame x 70–130, y 50–110; the part mask its centre quarter (y 65–95)
     centre = (slice(75, 85), slice(95, 105))
     edge = (slice(60, 64), slice(95, 105))  # inside the ROI, outside the part
     assert part[centre].min() > 200 and whole[centre].min() > 200

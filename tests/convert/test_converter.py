@@ -185,3 +185,28 @@ def test_label_is_drawn_when_enabled():
     plain = next(iter(make(label=False).run(src)))
     diff = np.any(labelled != plain, axis=2)
     assert diff.any() and np.nonzero(diff)[0].min() > 150  # bottom strip only
+
+
+class TwoFaces(FakeDetector):
+    """Two faces side by side on every frame, listed in alternating order."""
+
+    def detect(self, frames):
+        self.calls.append(len(frames))
+        out = []
+        for _ in frames:
+            faces = [
+                Detection(box=(x, 40.0, 60.0, 60.0), confidence=0.9, landmarks=TEMPLATE * 60 + [x, 40])
+                for x in (20.0, 150.0)
+            ]
+            out.append(faces if self.seen % 2 else faces[::-1])
+            self.seen += 1
+        return out
+
+
+def test_several_faces_per_frame_share_one_generator_call_and_keep_ids():
+    gen = FakeGenerator()
+    conv = make(TwoFaces(), gen, batch_frames=4)
+    list(conv.run(frames(4)))
+    assert gen.batches == [8] and conv.stats.faces_swapped == 8
+    first = {f["track_id"]: f["box"][0] < 100 for f in conv.tracks[0]["faces"]}
+    assert all({f["track_id"]: f["box"][0] < 100 for f in row["faces"]} == first for row in conv.tracks)

@@ -63,6 +63,17 @@ class SideSummary:
         return data
 
 
+# options that change speed, not results: a resumed run may use other values
+_SPEED_ONLY = ("batch_size", "device")
+
+# frames held at once are also capped by pixels, so a batch of huge frames stays within memory
+BATCH_PIXELS = 48_000_000
+
+
+def _content(choice: Any) -> dict[str, Any]:
+    return {k: v for k, v in unstructure(choice).items() if k not in _SPEED_ONLY}
+
+
 def settings_fingerprint(config: ExtractConfig, side: ExtractSide) -> dict[str, Any]:
     """What decides the content of a face set; a resumed run must match it."""
     return {
@@ -73,10 +84,10 @@ def settings_fingerprint(config: ExtractConfig, side: ExtractSide) -> dict[str, 
         "identity_threshold": config.identity_threshold if config.policy == "identity" else None,
         "store_embeddings": config.store_embeddings,
         "save_raw": config.save_raw,
-        "detector": unstructure(config.detector),
-        "aligner": unstructure(config.aligner),
-        "masks": dict(zip(mask_names(config.masks), (unstructure(m) for m in config.masks), strict=True)),
-        "embedder": None if config.embedder is None else unstructure(config.embedder),
+        "detector": _content(config.detector),
+        "aligner": _content(config.aligner),
+        "masks": dict(zip(mask_names(config.masks), (_content(m) for m in config.masks), strict=True)),
+        "embedder": None if config.embedder is None else _content(config.embedder),
     }
 
 
@@ -152,11 +163,14 @@ class SideExtractor:
         since_save = 0
         try:
             batch: list[tuple[int, np.ndarray]] = []
+            pixels = 0
             for index, frame in self._frames(source, skip):
                 if index in self.writer.done:
                     continue
                 batch.append((index, frame))
-                if len(batch) >= self.config.batch_size:
+                pixels += frame.shape[0] * frame.shape[1]
+                if len(batch) >= self.config.batch_size or pixels >= BATCH_PIXELS:
+                    pixels = 0
                     since_save += self._process(batch, source)
                     bar.update(len(batch))
                     bar.set_postfix(kept=self.summary.faces_kept)

@@ -247,3 +247,27 @@ def test_identity_policy_keeps_only_the_reference_person(tmp_path: Path, catalog
     np.save(tmp_path / "ref.npy", faceset.records[0].embedding)  # an embedding works as the reference too
     write_pipeline(tmp_path, path.read_text().replace("ref.png", "ref.npy").replace('workdir = "work"\n', ""))
     assert run(path, catalog, resume=False)["a.faces_kept"] == 2
+
+
+def test_batches_are_capped_by_pixels_and_speed_options_keep_resume(
+    tmp_path: Path, inputs: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fswap_mtcnn.detector import MtcnnDetector
+
+    sizes: list[int] = []
+    original = MtcnnDetector.detect
+
+    def spy(self: MtcnnDetector, frames: list) -> list:
+        sizes.append(len(frames))
+        return original(self, frames)
+
+    monkeypatch.setattr(MtcnnDetector, "detect", spy)
+    monkeypatch.setattr("fswap.stages.extract.BATCH_PIXELS", 2 * 320 * 180)  # two frames' worth
+    body = f'[extract]\nevery_n_frames = 2\nbatch_size = 8\n[extract.a]\ninput = "{inputs / "a.mp4"}"\n'
+    path = write_pipeline(tmp_path, body)
+    assert run(path, catalog)["a.faces_kept"] == 4
+    assert sizes == [2, 2]
+    # batch sizes and devices change speed only: a resumed run with other values still matches the set
+    write_pipeline(tmp_path, body + "[extract.detector]\nbatch_size = 2\n")
+    again = run(path, catalog)
+    assert again["a.resumed_frames"] == 4 and again["a.frames"] == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import math
 import os
 import tempfile
@@ -14,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from fswap.run import write_json_atomic
 
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
@@ -39,12 +38,16 @@ def json_safe(value: Any) -> Any:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write text via a temporary file and rename."""
+    """Write text via a temporary file and rename; the file gets the usual permissions (0666 less the
+    umask), not mkstemp's private 0600, so a report can be shared."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -280,6 +283,6 @@ def write_report(folder: Path, report: dict[str, Any], images: dict[str, str]) -
     """Write report.json and report.html into `folder` (atomically); returns both paths."""
     data = json_safe(report)
     json_path, html_path = folder / REPORT_JSON, folder / REPORT_HTML
-    write_json_atomic(json_path, data)
+    write_text_atomic(json_path, json.dumps(data, indent=2, allow_nan=False) + "\n")
     write_text_atomic(html_path, render_html(data, images))
     return json_path, html_path

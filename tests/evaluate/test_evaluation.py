@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,11 @@ def test_report_files_are_self_contained_and_valid(tmp_path: Path) -> None:
     copy = {"a_to_b": CopyGenerator(), "b_to_a": CopyGenerator()}
     result, images = evaluate(_inputs(tmp_path, copy), Limits(examples=2))
     out = tmp_path / "evaluate"
-    json_path, html_path = write_report(out, result, images)
+    old = os.umask(0o022)
+    try:
+        json_path, html_path = write_report(out, result, images)
+    finally:
+        os.umask(old)
     data = json.loads(json_path.read_text())  # strict JSON: no NaN/Infinity tokens
     assert "NaN" not in json_path.read_text() and "Infinity" not in json_path.read_text()
     assert data["format"] == "fswap-evaluation"
@@ -107,3 +112,4 @@ def test_report_files_are_self_contained_and_valid(tmp_path: Path) -> None:
     assert page.count("data:image/png;base64,") + page.count("data:image/jpeg;base64,") == len(images)
     assert "http://" not in page and "https://" not in page and "<script" not in page
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json"]  # no temp files left
+    assert html_path.stat().st_mode & 0o777 == json_path.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600

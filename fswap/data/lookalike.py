@@ -439,3 +439,16 @@ def build_augmenters(config: LookalikeConfig, sets: dict[str, FaceSet], features
                                query_features=feats[side], same_set=False)
         out[side] = LookalikeAugmenter(config, sets[side], sets[other], index)
     return out
+
+
+def prepare_lookalike(config: LookalikeConfig, faceset_paths: dict[str, Path], *, catalog: Any = None,
+                      model_folder: Path | None = None,
+                      progress: bool = False) -> dict[str, LookalikeAugmenter] | None:
+    """Everything the train stage needs in one call: None when the augmentation is off, else the two
+    augmenters (features from `config.features`; the embedder resolved from `catalog`, the encoder from
+    `model_folder`)."""
+    if not config.enabled or config.probability <= 0.0:
+        return None
+    sets = {side: FaceSet.open(path) for side, path in faceset_paths.items()}
+    features_fn = make_features_fn(config, catalog=catalog, model_folder=model_folder)
+    return build_augmenters(config, sets, features_fn, progress=progress)

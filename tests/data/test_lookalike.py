@@ -273,3 +273,15 @@ def test_build_augmenters_embeds_each_set_once_and_pairs_the_sides(tmp_path: Pat
     assert {n["file"] for f in augs["a"].report()["faces"] for n in f["neighbours"]} <= {
         r.file for r in sets["b"].records}
     assert len(augs["b"].report()["faces"]) == 4
+
+
+def test_prepare_lookalike_is_none_when_off_and_ready_when_on(tmp_path: Path) -> None:
+    from fswap.data.lookalike import prepare_lookalike
+
+    paths = {"a": make_faceset(tmp_path / "a", "astronaut", 2).path,
+             "b": make_faceset(tmp_path / "b", "grace_hopper", 2).path}
+    assert prepare_lookalike(LookalikeConfig(features="thumbnail"), paths) is None
+    never = LookalikeConfig(enabled=True, probability=0.0, features="thumbnail")
+    assert prepare_lookalike(never, paths) is None
+    augs = prepare_lookalike(LookalikeConfig(enabled=True, features="thumbnail"), paths)
+    assert augs is not None and set(augs) == {"a", "b"}

@@ -44,6 +44,7 @@ def test_standardize() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Skipping nested container:UserWarning")  # weightless op containers
 def test_saved_weights_load_and_embed(tmp_path: Path) -> None:
     import h5py
     from fswap_facenet.network import build_facenet

@@ -105,3 +105,12 @@ def test_bad_arguments(video: Path) -> None:
         open_frames(video, every_n=0)
     with pytest.raises(ValueError, match="start"):
         open_frames(video, start=5, stop=2)
+
+
+def test_seeking_an_mp4_lands_on_the_exact_frame(tmp_path: Path) -> None:
+    """Resuming starts mid-video: the frames from a seek must equal those of a full decode."""
+    path = make_face_video(tmp_path / "seek.mp4", frames=30, size=(160, 96)).path
+    full = dict(open_frames(path))
+    for start in (1, 13, 29):
+        for i, frame in open_frames(path, start=start, every_n=3):
+            np.testing.assert_array_equal(frame, full[i])

@@ -271,3 +271,17 @@ def test_batches_are_capped_by_pixels_and_speed_options_keep_resume(
     write_pipeline(tmp_path, body + "[extract.detector]\nbatch_size = 2\n")
     again = run(path, catalog)
     assert again["a.resumed_frames"] == 4 and again["a.frames"] == 0
+
+
+def test_truncated_video_fails_or_ends_the_side(tmp_path: Path, catalog: Catalog) -> None:
+    whole = make_face_video(tmp_path / "whole.avi", frames=12, size=(320, 180), seed=6).path
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 2 // 3])  # decodes up to frame 9 of 12
+    body = f'[extract]\nevery_n_frames = 2\non_error = "MODE"\n[extract.a]\ninput = "{cut}"\n'
+    path = write_pipeline(tmp_path, body.replace("MODE", "fail"))
+    with pytest.raises(InputError, match=r"cut\.avi: video ends at frame \d+ of 12"):
+        run(path, catalog)
+    write_pipeline(tmp_path, body.replace("MODE", "skip"))
+    summary = run(path, catalog, resume=False)
+    assert summary["a.read_errors"] == 1 and 3 <= summary["a.faces_kept"] <= 5
+    assert "truncated" in FaceSet.open(tmp_path / "work/faces/a").meta["extract"]["summary"]["errors"][0]

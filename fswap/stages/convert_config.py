@@ -115,5 +115,10 @@ class ConvertConfig:
         where = f"{pipeline.source.name} [convert]"
         if self.output is not None and self.input.resolve() == self.output.resolve():
             raise ConfigError(f"{where}: output {self.output} would overwrite the input")
+        if self.detect_every_n > 1 and self.tracker is not None and self.tracker.name == "none":
+            raise ConfigError(
+                f"{where}: detect_every_n = {self.detect_every_n} needs a tracker that predicts the frames "
+                'in between; use [convert.tracker] use = "kalman" (or "ema"), or detect_every_n = 1'
+            )
         if self.duration is not None and self.duration == 0:
             raise ConfigError(f"{where}: duration = 0 converts nothing; leave it out to convert to the end")

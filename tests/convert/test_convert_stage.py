@@ -130,3 +130,12 @@ def test_output_over_input_is_rejected(project, catalog):
     path.write_text('[convert]\ninput = "in.mp4"\noutput = "in.mp4"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="overwrite the input"):
         load_pipeline(path, catalog=catalog)
+
+
+def test_skipping_detection_without_a_predicting_tracker_is_rejected(project, catalog):
+    path = project / "bad_tracker.toml"
+    path.write_text(
+        '[convert]\ninput = "in.mp4"\ndetect_every_n = 3\ntracker = { use = "none" }\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match="needs a tracker that predicts"):
+        load_pipeline(path, catalog=catalog)

@@ -25,6 +25,8 @@ class LossInputs:
     eye_mask:     (N, R, R, 1) eye-region mask in [0, 1], or None when no eye masks are available.
     discriminator: the side's discriminator (input concat(image, warped) → (N, 8, 8, 1)), or None.
     mixup:        scalar λ tensor for mixup-based adversarial losses.
+    generate:     this side's generator as a function image → (alpha, bgr), or None (for cycle terms).
+    generate_other: the other side's generator, same signature, or None.
     """
 
     warped: Any
@@ -36,6 +38,8 @@ class LossInputs:
     eye_mask: Any = None
     discriminator: Any = None
     mixup: Any = None
+    generate: Any = None
+    generate_other: Any = None
 
 
 @runtime_checkable

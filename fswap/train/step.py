@@ -118,19 +118,28 @@ class TrainStep:
     def loss_inputs(self, side: str, warped: Any, target: Any, eyes: Any, mixup: Any,
                     training: bool = True) -> LossInputs:
         """Run G_side on `warped` and package what the loss terms need."""
-        nets = self.networks
-        latent = nets.encoder(warped, training=training)
-        if getattr(nets, "condition_channels", 0):  # conditional norm (e.g. SPADE): the eye mask is the map
-            out = nets.decoders[side]([latent, eyes], training=training)
-        else:
-            out = nets.decoders[side](latent, training=training)
-        alpha, bgr, sides = split_output(out)
+        alpha, bgr, sides = self.generate(side, warped, eyes, training)
+        other = "b" if side == "a" else "a"
         return LossInputs(
             warped=warped, target=target, alpha=alpha, bgr=bgr,
             masked=alpha * bgr + (1.0 - alpha) * warped, side_outputs=tuple(sides),
             eye_mask=eyes if self.use_eye_masks else None,
-            discriminator=nets.discriminators[side], mixup=mixup,
+            discriminator=self.networks.discriminators[side], mixup=mixup,
+            generate=lambda x: self.generate(side, x, eyes, training)[:2],
+            generate_other=lambda x: self.generate(other, x, eyes, training)[:2],
         )
+
+    def generate(self, side: str, image: Any, eyes: Any, training: bool = True
+                 ) -> tuple[tf.Tensor, tf.Tensor, list[tf.Tensor]]:
+        """(alpha, bgr, side_outputs) of G_side on `image` (eye mask = condition map when the decoder
+        has a conditional normalization)."""
+        nets = self.networks
+        latent = nets.encoder(image, training=training)
+        if getattr(nets, "condition_channels", 0):  # conditional norm (e.g. SPADE): the eye mask is the map
+            out = nets.decoders[side]([latent, eyes], training=training)
+        else:
+            out = nets.decoders[side](latent, training=training)
+        return split_output(out)
 
     def _train_step(self, batch: tuple[Any, ...], mixup: Any) -> dict[str, Any]:
         nets = self.networks

@@ -66,3 +66,11 @@ class MaskTVConfig:
     """Total variation of the mask: smooth masks without speckles."""
 
     weight: float = option(0.1, help="Weight of mean|d_y α| + mean|d_x α|.", validator=at_least(0.0))
+
+
+@attrs.frozen(kw_only=True)
+class CycleConfig:
+    """Cycle consistency: X → G_Y → G_X should give X back, and the masks should agree."""
+
+    weight: float = option(10.0, help="Weight of the cycle term (reference 10).", validator=at_least(0.0))
+    mask_weight: float = option(0.1, help="Relative weight of the mask L1.", validator=at_least(0.0))

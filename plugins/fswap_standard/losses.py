@@ -166,3 +166,16 @@ class MaskTVLoss(_Term):
     def generator_loss(self, x: LossInputs) -> tf.Tensor:
         dy, dx = gradient_magnitudes(x.alpha)
         return tf.reduce_mean(dy) + tf.reduce_mean(dx)
+
+
+class CycleLoss(_Term):
+    """L1(bgr of G_X(bgr of G_Y(target)), target) + mask_weight · L1(alpha_cycle, alpha_Y) (reference §2.6).
+
+    Zero when the caller provides no generators."""
+
+    def generator_loss(self, x: LossInputs) -> tf.Tensor:
+        if x.generate is None or x.generate_other is None:
+            return tf.constant(0.0)
+        alpha_other, bgr_other = x.generate_other(x.target)
+        alpha_cycle, bgr_cycle = x.generate(bgr_other)
+        return l1(bgr_cycle, x.target) + self.config.mask_weight * l1(alpha_cycle, alpha_other)

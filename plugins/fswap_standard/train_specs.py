@@ -22,6 +22,8 @@ LOSSES: list[ComponentSpec] = [
                   "mean(|alpha|): pushes the mask toward the input."),
     ComponentSpec(Kind.LOSS, "mask_hinge", f"{_MOD}:MaskHingeLoss", lc.MaskHingeConfig,
                   "mean(max(0, margin − alpha)) with the schedule's margin."),
+    ComponentSpec(Kind.LOSS, "cycle", f"{_MOD}:CycleLoss", lc.CycleConfig,
+                  "Optional cycle consistency: L1(G_X(G_Y(x)), x) + 0.1·L1 of the two masks."),
     ComponentSpec(Kind.LOSS, "mask_tv", f"{_MOD}:MaskTVLoss", lc.MaskTVConfig,
                   "Total variation of the mask."),
 ]

@@ -130,3 +130,25 @@ def test_standard_plugin_registers_the_loss_terms() -> None:
     for spec in LOSSES:
         cls = spec.load_factory()
         assert isinstance(cls(spec.config()), LossComponent)
+
+
+def test_cycle_term_runs_through_both_generators() -> None:
+    target = np.full((2, 8, 8, 3), 0.5, "f4")
+    calls = []
+
+    def other(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        calls.append("other")
+        return tf.fill(tf.shape(x[..., :1]), 0.2), x - 0.25  # G_Y shifts colours down
+
+    def own(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        calls.append("own")
+        return tf.fill(tf.shape(x[..., :1]), 0.6), x + 0.15  # G_X shifts them up, not fully back
+
+    base = _inputs(target=target)
+    x = LossInputs(warped=base.warped, target=base.target, alpha=base.alpha, bgr=base.bgr, masked=base.masked,
+                   generate=own, generate_other=other)
+    term = L.CycleLoss(lc.CycleConfig())
+    assert term.weight == 10.0
+    assert float(term.generator_loss(x)) == pytest.approx(0.1 + 0.1 * 0.4, rel=1e-5)
+    assert calls == ["other", "own"]
+    assert float(term.generator_loss(_inputs())) == 0.0  # no generators given

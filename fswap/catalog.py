@@ -84,6 +84,11 @@ class Catalog:
         listing = ", ".join(f"{n} ({self._entries[kind][n].provider})" for n in available) or "none installed"
         close = difflib.get_close_matches(name, [*available, *self._aliases[kind]], n=1, cutoff=0.6)
         hint = f" Did you mean '{self._aliases[kind].get(close[0], close[0])}'?" if close else ""
+        if not close:
+            other = [k for k in Kind if k != kind and self._lookup(k, name) is not None]
+            if other:
+                article = "an" if str(other[0])[0] in "aeiou" else "a"
+                hint = f" '{name}' is {article} {other[0]}, not a {kind}."
         prefix = f"{where}: " if where else ""
         raise ComponentNotFoundError(f"{prefix}no {kind} named '{name}'. Available: {listing}.{hint}")
 

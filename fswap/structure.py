@@ -7,7 +7,9 @@ against the TOML file's folder, and attrs validators' messages are passed on wit
 
 from __future__ import annotations
 
+import difflib
 import enum
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -112,8 +114,8 @@ def convert_value(value: Any, tp: Any, ctx: Context, section: str) -> Any:
             return value
         raise _Mismatch
     if tp is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
+        if isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value):
+            return float(value)  # TOML's nan is never a meaningful setting
         raise _Mismatch
     if tp is str:
         if isinstance(value, str):
@@ -174,7 +176,9 @@ def structure(
         valid = ", ".join(fields) or "none"
         plural = "s" if len(unknown) > 1 else ""
         names = ", ".join(repr(k) for k in unknown)
-        raise ConfigError(f"{loc}: unknown option{plural} {names}; valid: {valid}")
+        close = difflib.get_close_matches(str(unknown[0]), list(fields), n=1, cutoff=0.6)
+        hint = f". Did you mean '{close[0]}'?" if len(unknown) == 1 and close else ""
+        raise ConfigError(f"{loc}: unknown option{plural} {names}; valid: {valid}{hint}")
     kwargs: dict[str, Any] = {}
     for name, field in fields.items():
         sub = f"{section}.{name}" if section else name

@@ -82,6 +82,13 @@ def test_no_suggestion_when_nothing_is_close(toy_catalog: Catalog) -> None:
     assert "Did you mean" not in str(info.value)
 
 
+def test_name_of_another_kind_is_pointed_out(toy_catalog: Catalog) -> None:
+    with pytest.raises(ComponentNotFoundError) as info:
+        toy_catalog.get("detector", "umeyama5")
+    assert str(info.value).endswith("Available: mtcnn (fswap-toy 0.3), retina (fswap-toy 0.3). "
+                                    "'umeyama5' is an aligner, not a detector.")
+
+
 def test_empty_kind_says_none_installed(toy_catalog: Catalog) -> None:
     with pytest.raises(ComponentNotFoundError, match="Available: none installed"):
         toy_catalog.get("embedder", "arcface")

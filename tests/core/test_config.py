@@ -96,7 +96,8 @@ def test_defaults_for_workdir_and_seed(tmp_path: Path) -> None:
         ("[train]\niterations = 0\n", "pipeline.toml [train]: iterations must be ≥ 1, received 0"),
         (
             "[train]\nitrations = 5\n",
-            "pipeline.toml [train]: unknown option 'itrations'; valid: iterations, losses",
+            "pipeline.toml [train]: unknown option 'itrations'; valid: iterations, losses. "
+            "Did you mean 'iterations'?",
         ),
     ],
 )

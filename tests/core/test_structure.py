@@ -99,6 +99,7 @@ def test_relative_paths_resolve_against_the_toml_folder_absolute_and_home_kept(t
         ({"count": True}, P + "count must be an integer, received True"),
         ({"count": 1.5}, P + "count must be an integer, received 1.5"),
         ({"scale": "big"}, P + "scale must be a number, received 'big'"),
+        ({"scale": float("nan")}, P + "scale must be a number, received nan"),
         ({"mode": "medium"}, P + "mode must be one of 'fast', 'slow', received 'medium'"),
         ({"level": True}, P + "level must be one of 1, 2, received True"),
         ({"pair": [1]}, P + "pair must be a list of 2 items (an integer, a number), received [1]"),
@@ -135,7 +136,8 @@ def test_validator_messages_carry_the_section_path(data: dict, message: str) -> 
 def test_unknown_keys_list_the_valid_ones() -> None:
     with pytest.raises(ConfigError) as info:
         build({"inner": {"dept": 1}})
-    assert str(info.value) == "pipeline.toml [sec.inner]: unknown option 'dept'; valid: depth"
+    expected = "pipeline.toml [sec.inner]: unknown option 'dept'; valid: depth. Did you mean 'depth'?"
+    assert str(info.value) == expected
     with pytest.raises(ConfigError, match=r"unknown options 'a', 'b'; valid: flag, count, scale"):
         build({"a": 1, "b": 2})
 
@@ -199,7 +201,7 @@ def test_misspelt_component_option_names_the_component_and_valid_options() -> No
         extract({"detector": {"use": "mtcnn", "min_face_sise": 40}})
     assert str(info.value) == (
         "pipeline.toml [extract.detector] (mtcnn): unknown option 'min_face_sise'; "
-        "valid: min_face_size, thresholds, weights"
+        "valid: min_face_size, thresholds, weights. Did you mean 'min_face_size'?"
     )
 
 

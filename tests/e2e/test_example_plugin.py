@@ -118,7 +118,7 @@ def test_misspelt_name_and_option_are_explained(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip() == (
         "fswap: error: pipeline.toml [train.losses.ssim] (ssim): unknown option 'scale'; "
-        "valid: weight, output, scales, filter_size, filter_sigma"
+        "valid: weight, output, scales, filter_size, filter_sigma. Did you mean 'scales'?"
     )
     path = write_pipeline(tmp_path, 'use = "dlib_hog"\nupsample = 5', "")
     done = fswap_cmd("validate", str(path))

@@ -17,7 +17,8 @@ from typing import Any
 from bench.common import emit, machine, peak_rss_mb
 
 
-def measure(query_block: int, batch: int, channels: int, size: int, reps: int) -> dict[str, Any]:
+def measure(query_block: int, batch: int, channels: int, size: int, reps: int,
+            recompute: bool) -> dict[str, Any]:
     """Run inside a child process: time one SelfAttention layer and report its outputs' checksum."""
     import numpy as np
     import tensorflow as tf
@@ -25,7 +26,7 @@ def measure(query_block: int, batch: int, channels: int, size: int, reps: int) -
 
     rng = np.random.default_rng(0)
     x = tf.constant(rng.standard_normal((batch, size, size, channels)).astype(np.float32))
-    layer = SelfAttention(query_block=query_block)
+    layer = SelfAttention(query_block=query_block, recompute=recompute)
     layer(x)
     weights = layer.get_weights()
     weights = [rng.standard_normal(w.shape).astype(np.float32) * 0.1 for w in weights]
@@ -50,7 +51,7 @@ def measure(query_block: int, batch: int, channels: int, size: int, reps: int) -
     for _ in range(reps):
         train_step(x)
     step = (time.perf_counter() - start) / reps
-    return {"query_block": query_block, "forward_ms": round(fwd * 1000, 1),
+    return {"query_block": query_block, "recompute": recompute, "forward_ms": round(fwd * 1000, 1),
             "train_step_ms": round(step * 1000, 1), "peak_rss_mb": peak_rss_mb(),
             "output_sum": float(np.sum(y, dtype=np.float64)),
             "output_sample": y[0, :2, :2, :4].ravel().tolist()}
@@ -63,17 +64,20 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--recompute", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        print(json.dumps(measure(args.child, args.batch, args.channels, args.size, args.reps)))
+        result = measure(args.child, args.batch, args.channels, args.size, args.reps, args.recompute)
+        print(json.dumps(result))
         return
     n = args.size * args.size
-    variants = [0, 1024, 256]  # 0 = plain (baseline)
+    variants = [(0, False), (1024, False), (256, False), (256, True)]  # first = plain (baseline)
     runs = []
-    for block in variants:
+    for block, recompute in variants:
         out = subprocess.run(
             [sys.executable, "-m", "bench.attention", "--child", str(block), "--batch", str(args.batch),
-             "--channels", str(args.channels), "--size", str(args.size), "--reps", str(args.reps)],
+             "--channels", str(args.channels), "--size", str(args.size), "--reps", str(args.reps),
+             *(["--recompute"] if recompute else [])],
             capture_output=True, text=True, check=True,
         )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))

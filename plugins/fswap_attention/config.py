@@ -21,3 +21,5 @@ class ChunkedSelfAttentionConfig:
                             validator=at_least(1))
     query_block: int = option(256, help="Queries per block: the attention matrix held at once is "
                               "query_block × N per sample instead of N × N.", validator=at_least(1))
+    recompute: bool = option(False, help="Recompute each block's attention weights during backpropagation "
+                             "instead of keeping them (bounds training memory too; costs one extra forward).")

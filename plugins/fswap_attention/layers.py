@@ -21,11 +21,12 @@ class SelfAttention(keras.layers.Layer):
     size (each block still attends to every key, so the result equals the plain computation)."""
 
     def __init__(self, key_ratio: int = 8, query_block: int = 0, weight_decay: float = 0.0,
-                 **kwargs: Any) -> None:
+                 recompute: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.key_ratio = int(key_ratio)
         self.query_block = int(query_block)
         self.weight_decay = float(weight_decay)
+        self.recompute = bool(recompute)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         channels = int(input_shape[-1])
@@ -64,8 +65,13 @@ class SelfAttention(keras.layers.Layer):
         if block <= 0 or positions < 0 or block >= positions:
             attended = self._attend(q, k_t, v)
         else:
+            attend = self._attend
+            if self.recompute and keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                attend = tf.recompute_grad(self._attend)  # backprop recomputes each block's scores
             attended = ops.concatenate(
-                [self._attend(q[:, start : start + block], k_t, v) for start in range(0, positions, block)],
+                [attend(q[:, start : start + block], k_t, v) for start in range(0, positions, block)],
                 axis=1,
             )
         out = ops.reshape(attended, shape)
@@ -76,7 +82,7 @@ class SelfAttention(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "key_ratio": self.key_ratio, "query_block": self.query_block,
-                "weight_decay": self.weight_decay}
+                "weight_decay": self.weight_decay, "recompute": self.recompute}
 
 
 class SelfAttentionBlock:
@@ -87,4 +93,5 @@ class SelfAttentionBlock:
 
     def __call__(self, channels: int, *, name: str, weight_decay: float = 0.0) -> SelfAttention:
         return SelfAttention(key_ratio=self.config.key_ratio, query_block=self.config.query_block,
-                             weight_decay=weight_decay, name=name)
+                             weight_decay=weight_decay, recompute=getattr(self.config, "recompute", False),
+                             name=name)

@@ -161,3 +161,25 @@ def test_mixed_precision_keeps_float32_outputs(make_config: Callable[..., ModelC
     conv = networks.encoder.get_layer("conv2")
     assert conv.compute_dtype == policy.removeprefix("mixed_") and conv.variable_dtype == "float32"
     assert networks.decoders["a"].get_layer("abgr").compute_dtype == "float32"
+
+
+def test_recomputing_chunked_attention_trains_in_a_model(make_config: Callable[..., ModelConfig],
+                                                         tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    config = make_config(width_divisor=32,
+                         attention={"use": "chunked_self_attention", "query_block": 512, "recompute": True})
+    networks = build_networks(config)
+    gen = networks.generator("a")
+    face = tf.constant(np.random.default_rng(0).uniform(-1, 1, (2, 64, 64, 3)).astype(np.float32))
+
+    @tf.function
+    def step() -> list:
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.abs(gen(face, training=True)["abgr"]))
+        return tape.gradient(loss, gen.trainable_variables)
+
+    grads = step()
+    assert all(g is not None for g in grads)
+    assert all(bool(tf.reduce_all(tf.math.is_finite(g))) for g in grads)
+    _round_trip(networks, config, tmp_path / "model")

@@ -100,3 +100,27 @@ def test_mixed_precision_softmax_stays_finite(policy: str) -> None:
         assert np.all(np.isfinite(y))
     finally:
         keras.config.set_dtype_policy("float32")
+
+
+def test_recomputed_blocks_give_the_same_gradients_inside_tf_function() -> None:
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(4).normal(size=(2, 8, 8, 16)).astype(np.float32))
+    plain, recomputed = SelfAttention(), SelfAttention(query_block=16, recompute=True)
+    _with_gamma(plain, x.numpy(), 0.9)
+    recomputed(x)
+    recomputed.set_weights(plain.get_weights())
+
+    def grads(layer: SelfAttention) -> list:
+        @tf.function
+        def step(t: tf.Tensor) -> list:
+            with tf.GradientTape() as tape:
+                tape.watch(t)
+                loss = tf.reduce_sum(tf.sin(layer(t)))
+            return tape.gradient(loss, [t, *[w.value for w in layer.trainable_weights]])
+
+        return step(x)
+
+    for a, b in zip(grads(plain), grads(recomputed), strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+    assert SelfAttention.from_config(recomputed.get_config()).recompute is True

@@ -2,7 +2,8 @@
 
 Layout of a face set folder::
 
-    alignments.json           {"format": "fswap-faceset", "version": 1, "size": 256, "masks": [...], "faces": [...]}
+    alignments.json           {"format": "fswap-faceset", "version": 1, "size": 256,
+                               "masks": [...], "faces": [...]}
     faces/<stem>.png          aligned BGR crops (size × size)
     masks/<mask name>/<stem>.png   8-bit masks, same file name as the face
     raw/<stem>.png            optional unaligned crops
@@ -124,7 +125,8 @@ class FaceSet:
     def load_mask(self, record: FaceRecord, mask: str) -> np.ndarray:
         """The mask as float32 (size, size) in [0, 1]."""
         if mask not in self.masks:
-            raise InputError(f"{self.path}: face set has no mask '{mask}'; it has: {', '.join(self.masks) or 'none'}")
+            have = ", ".join(self.masks) or "none"
+            raise InputError(f"{self.path}: face set has no mask '{mask}'; it has: {have}")
         return _read_image(self.mask_path(record, mask), grayscale=True).astype(np.float32) / 255.0
 
     def to_json(self) -> dict[str, Any]:
@@ -161,7 +163,9 @@ class FaceSet:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise InputError(f"{file}: not an fswap alignments file (format must be '{FORMAT}')")
         if data.get("version") != VERSION:
-            raise InputError(f"{file}: alignments version {data.get('version')!r} is not supported; expected {VERSION}")
+            raise InputError(
+                f"{file}: alignments version {data.get('version')!r} is not supported; expected {VERSION}"
+            )
         try:
             size = int(data["size"])
             masks = [str(m) for m in data.get("masks", [])]

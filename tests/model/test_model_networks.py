@@ -151,10 +151,15 @@ def test_reference_structure_and_regularisation(make_config: Callable[..., Model
     assert len(enc.losses) > 0 and len(dec.losses) > 0 and len(disc.losses) > 0
 
 
-@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
-def test_mixed_precision_keeps_float32_outputs(make_config: Callable[..., ModelConfig], policy: str) -> None:
+@pytest.mark.parametrize(("policy", "table"), [
+    ("mixed_bfloat16", {}),
+    ("mixed_float16", {"normalization": {"use": "spade", "hidden": 4}, "upsampling": "nearest",
+                       "attention": "chunked_self_attention"}),
+])
+def test_mixed_precision_keeps_float32_outputs(make_config: Callable[..., ModelConfig], policy: str,
+                                               table: dict) -> None:
     keras.config.set_dtype_policy(policy)
-    networks = build_networks(make_config(resolution=128, width_divisor=32))
+    networks = build_networks(make_config(resolution=128, width_divisor=32, **table))
     outputs = _run(networks)
     assert outputs["g_a"][0].dtype == np.float32 and outputs["d_a"][0].dtype == np.float32
     assert all(np.all(np.isfinite(o)) for outs in outputs.values() for o in outs)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
@@ -156,10 +157,11 @@ def main() -> None:
                 "modes": results,
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                 "target_issue9": {"fps": 25, "speedup_vs_baseline": 3},
+                "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()],
                 "machine": {
                     "python": platform.python_version(),
                     "tensorflow": tf.__version__,
-                    "cpus": len(__import__("os").sched_getaffinity(0)),
+                    "cpus": len(os.sched_getaffinity(0)),
                     "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
                 },
             },

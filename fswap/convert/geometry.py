@@ -18,7 +18,7 @@ def roi_matrix(matrix: np.ndarray, crop_size: int, roi_coverage: float, resoluti
 
     The ROI is the crop inset by m = int(crop_size·(1 − roi_coverage)) on each side (the reference's
     definition: 0.9 keeps the central 80 %)."""
-    margin = int(crop_size * (1.0 - roi_coverage))
+    margin = int(crop_size * (1.0 - roi_coverage) + 1e-9)  # 1e-9: int(100·(1 − 0.9)) would give 9
     side = crop_size - 2 * margin
     if side <= 0:
         raise InputError(f"roi_coverage {roi_coverage} leaves no face area in a {crop_size}-pixel crop")

@@ -4,6 +4,8 @@ model (saved with save_networks; never trained), every output layout, writers, f
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -139,3 +141,25 @@ def test_skipping_detection_without_a_predicting_tracker_is_rejected(project, ca
     )
     with pytest.raises(ConfigError, match="needs a tracker that predicts"):
         load_pipeline(path, catalog=catalog)
+
+
+def test_cli_run_stage_convert(project):
+    """The command a user types: `fswap run pipeline.toml --stage convert`."""
+    path = project / "cli.toml"
+    path.write_text(
+        'workdir = "work"\n[convert]\ninput = "in.mp4"\noutput = "cli.mp4"\nlayout = "side_by_side"\n',
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "fswap.cli", "run", str(path), "--stage", "convert", "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "[convert] frames=10" in done.stdout and "frames_without_face=" in done.stdout
+    out = project / "cli.mp4"
+    info = probe(out)
+    assert (info.video_codec, info.audio_codec, info.width) == ("h264", "aac", 640)
+    assert count_frames(out) == FRAMES

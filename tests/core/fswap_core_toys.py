@@ -95,7 +95,25 @@ def _ref(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+RAN: list[tuple[str, object]] = []
+"""(stage, config) of every toy runner call, in order (tests clear it)."""
+
+
+def run_extract(ctx: object, config: ToyExtractConfig) -> object:
+    from fswap.run import StageResult
+
+    RAN.append(("extract", config))
+    return StageResult("extract", summary={"faces": 3}, outputs={"faces": Path("faces")})
+
+
+def run_train(ctx: object, config: ToyTrainConfig) -> object:
+    from fswap.run import StageResult
+
+    RAN.append(("train", config))
+    return StageResult("train", summary={"iterations": config.iterations})
+
+
 TOY_STAGES = (
-    StageInfo(name="extract", config=_ref(ToyExtractConfig), runner="toy.run:extract", summary="Extract."),
-    StageInfo(name="train", config=_ref(ToyTrainConfig), runner="toy.run:train", summary="Toy train."),
+    StageInfo("extract", config=_ref(ToyExtractConfig), runner=f"{__name__}:run_extract", summary="Extract."),
+    StageInfo("train", config=_ref(ToyTrainConfig), runner=f"{__name__}:run_train", summary="Toy train."),
 )

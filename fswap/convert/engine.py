@@ -33,6 +33,7 @@ class ConvertOptions:
     label: bool = True
     label_text: str = LABEL_TEXT
     label_corner: str = "bottom_right"
+    color_smoothing: float = 0.0  # EMA weight of the previous frames' colour shift, per track (0: off)
     single_face_calls: bool = False  # the reference design: one generator call per face (benchmark baseline)
 
 
@@ -106,6 +107,7 @@ class Converter:
         self.resolution = int(generator.resolution)
         self.stats = ConvertStats()
         self.tracks: list[dict[str, Any]] = []
+        self._colour_shift: dict[int, np.ndarray] = {}
 
     def run(
         self, frames: Iterable[tuple[int, np.ndarray]], on_frame: Callable[[int], None] | None = None
@@ -114,6 +116,7 @@ class Converter:
         self.tracker.reset()
         self.stats = ConvertStats()
         self.tracks = []
+        self._colour_shift = {}
         start = time.perf_counter()
         batch: list[tuple[int, np.ndarray]] = []
         position = 0  # frames seen, for detect_every_n (frame indices may start anywhere)
@@ -156,7 +159,7 @@ class Converter:
         swapped = [0] * len(batch)
         for job, out, a in zip(jobs, bgr, alpha, strict=True):
             a = self._part_alpha(job, a)
-            corrected = self.color.transfer(out, job.face, a)
+            corrected = self._smoothed_colour(job.track_id, out, self.color.transfer(out, job.face, a), a)
             if opts.enhance > 0:
                 boosted = (1 + opts.enhance) * corrected.astype(np.float32) - opts.enhance * job.face
                 corrected = np.clip(boosted, 0, 255).astype(np.uint8)
@@ -175,6 +178,24 @@ class Converter:
                 result = draw_label(result, opts.label_text, opts.label_corner)
             out_frames.append(compose(opts.layout, source, result, masks[i]))
         return out_frames
+
+    def _smoothed_colour(
+        self, track_id: int, generated: np.ndarray, corrected: np.ndarray, alpha: np.ndarray
+    ) -> np.ndarray:
+        """Temporal smoothing of the colour correction: the mean per-channel shift the transfer applied
+        inside the mask is replaced by its exponential moving average over the track's frames, which
+        removes frame-to-frame colour flicker while keeping the transfer's per-pixel shape."""
+        weight = self.options.color_smoothing
+        if weight <= 0:
+            return corrected
+        sel = alpha > 0.5
+        if int(sel.sum()) < 16:
+            sel = np.ones_like(sel)
+        shift = (corrected.astype(np.float32) - generated.astype(np.float32))[sel].mean(axis=0)
+        previous = self._colour_shift.get(track_id)
+        smooth = shift if previous is None else weight * previous + (1.0 - weight) * shift
+        self._colour_shift[track_id] = smooth
+        return np.clip(corrected.astype(np.float32) + (smooth - shift), 0, 255).round().astype(np.uint8)
 
     def _record(self, batch: list[tuple[int, np.ndarray]], jobs: list[_Job]) -> None:
         """Append each frame's swapped faces to `self.tracks` in output-frame pixels (the result panel)."""

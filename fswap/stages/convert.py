@@ -32,6 +32,7 @@ def options_of(config: ConvertConfig) -> ConvertOptions:
     return ConvertOptions(
         roi_coverage=config.roi_coverage,
         enhance=config.enhance,
+        color_smoothing=config.color_smoothing,
         min_face_size=config.min_face_size,
         detect_every_n=config.detect_every_n,
         batch_frames=config.batch_frames,

@@ -59,6 +59,12 @@ class ConvertConfig:
         "(suggested 0.85–0.95).",
         validator=between(0.55, 0.995),
     )
+    color_smoothing: float = option(
+        0.0,
+        help="Temporal smoothing of the colour correction per face: weight of the previous frames in an "
+        "exponential moving average of the colour shift (0: off, e.g. 0.8 against flicker).",
+        validator=between(0.0, 0.99),
+    )
     enhance: float = option(
         0.0,
         help="Contrast boost of the swapped face: out = (1+e)·out − e·input (reference, suggested 0–0.4).",

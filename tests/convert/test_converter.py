@@ -210,3 +210,30 @@ def test_several_faces_per_frame_share_one_generator_call_and_keep_ids():
     assert gen.batches == [8] and conv.stats.faces_swapped == 8
     first = {f["track_id"]: f["box"][0] < 100 for f in conv.tracks[0]["faces"]}
     assert all({f["track_id"]: f["box"][0] < 100 for f in row["faces"]} == first for row in conv.tracks)
+
+
+class GreyGenerator(FakeGenerator):
+    def __call__(self, faces):
+        self.batches.append(len(faces))
+        n = len(faces)
+        return np.full((n, 32, 32, 3), 128, np.uint8), np.ones((n, 32, 32), np.float32)
+
+
+def test_colour_smoothing_removes_flicker():
+    from fswap_standard.color import AdaIN
+    from fswap_standard.convert_config import StatsTransferConfig
+
+    rng = np.random.default_rng(1)
+    base = rng.integers(60, 120, (180, 240, 3)).astype(np.int16)
+    src = [
+        (i, np.clip(base + rng.normal(0, 15), 0, 255).astype(np.uint8)) for i in range(30)
+    ]  # brightness flicker
+
+    def centre_means(smoothing: float) -> np.ndarray:
+        conv = make(generator=GreyGenerator(), color_smoothing=smoothing)
+        conv.color = AdaIN(StatsTransferConfig())
+        return np.array([f[70:90, 90:110].mean() for f in conv.run(src)])
+
+    raw, smooth = centre_means(0.0), centre_means(0.8)
+    assert np.diff(smooth[5:]).std() < 0.5 * np.diff(raw[5:]).std()
+    assert abs(smooth[5:].mean() - raw[5:].mean()) < 5  # same average colour

@@ -56,6 +56,14 @@ class ReplayDetector:
                 found = [Detection(d.box, d.confidence, d.landmarks[[1, 0, 2, 3, 4]]) for d in found]
             elif self.mode == "outside":
                 found = [Detection(d.box, d.confidence, d.landmarks + 600.0) for d in found]
+            elif self.mode == "rolled":  # the face turned 30° about the frame centre (head roll)
+                import cv2
+
+                rotation = cv2.getRotationMatrix2D((w / 2, h / 2), 30.0, 1.0)
+                found = [
+                    Detection(d.box, d.confidence, np.hstack([d.landmarks, np.ones((5, 1))]) @ rotation.T)
+                    for d in found
+                ]
             elif self.mode == "blind":
                 found = []
             elif self.mode == "scribble":

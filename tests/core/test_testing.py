@@ -233,3 +233,19 @@ def test_check_block_on_the_installed_blocks() -> None:
             result = check_block(catalog.get(kind, name).spec, channels=8, size=4)
             checked += result is not None
     assert checked >= 3
+
+
+def test_landmark_order_is_judged_in_the_face_frame_so_rolled_faces_pass() -> None:
+    import cv2
+
+    detector = spec("detector", "ReplayDetector")
+    rolled = cv2.warpAffine(sample_frame("astronaut"), cv2.getRotationMatrix2D((256.0, 256.0), 30.0, 1.0),
+                            (512, 512))
+    found = check_detector(detector, [rolled], config=with_mode(detector, "rolled"), expect_faces=True)
+    eyes = found[0][0].landmarks[:2]
+    assert abs(eyes[1, 1] - eyes[0, 1]) > 15  # really rolled: the eye line is far from horizontal
+
+
+def test_expect_faces_with_default_frames_still_allows_an_empty_blank_frame() -> None:
+    found = check_detector(spec("detector", "ReplayDetector"), expect_faces=True)
+    assert [len(r) for r in found] == [1, 1, 0]

@@ -1,16 +1,18 @@
 """Generates the measured parts of docs/model.md from the built networks (parameter comparison with the
-reference table and the layer-graph tables). Run: `python -m fswap.model.docgen > /tmp/model-tables.md`."""
+reference table and the layer-graph tables, optionally SVG graphs).
+Run: `python -m fswap.model.docgen docs/ > /tmp/model-tables.md`."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import keras
 
 from fswap.catalog import Catalog
 from fswap.model.config import parse_model_config
 from fswap.model.networks import build_networks
-from fswap.model.summary import REFERENCE_PARAMS_M, parameter_counts, render_layers
+from fswap.model.summary import REFERENCE_PARAMS_M, parameter_counts, render_layers, render_svg
 from fswap.plugins import make_plugin_manager
 
 REFERENCE_CHOICES: dict[str, tuple[str, str]] = {
@@ -53,8 +55,22 @@ def layer_graph(catalog: Catalog, capacity: str = "lite", resolution: int = 128)
                                                    networks.discriminators["a"]))
 
 
+def write_svgs(catalog: Catalog, folder: Path, capacity: str = "lite", resolution: int = 128) -> list[Path]:
+    """SVG layer graphs of encoder, decoder A and discriminator A of one reference configuration."""
+    networks = build_networks(_table(capacity, resolution, catalog))
+    paths = []
+    for model in (networks.encoder, networks.decoders["a"], networks.discriminators["a"]):
+        path = folder / f"model-{model.name.replace('_a', '')}.svg"
+        path.write_text(render_svg(model), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
 def main() -> None:
     catalog = Catalog.from_plugin_manager(make_plugin_manager())
+    if len(sys.argv) > 1:  # a folder: also write the SVG graphs there
+        for path in write_svgs(catalog, Path(sys.argv[1])):
+            sys.stderr.write(f"wrote {path}\n")
     sys.stdout.write("### Parameter counts (ours, reference §1.6 in parentheses)\n\n")
     sys.stdout.write(parameter_comparison(catalog) + "\n\n")
     sys.stdout.write("### Layer graph: lite + hybrid + nearest, R = 128 (generated from the model)\n\n")

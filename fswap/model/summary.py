@@ -68,3 +68,53 @@ def render_layers(model: keras.Model) -> str:
         lines.append(f"| {row['name']} | {row['type']} | {source} | {row['output']} | {row['params']:,} |")
     return "\n".join(lines)
 
+
+
+_COLOURS: dict[str, str] = {
+    "Input": "#e0e0e0", "Conv2D": "#cfe3ff", "Dense": "#cfe3ff", "SelfAttention": "#ffd9b3",
+    "Spade": "#ffc2c2", "PixelShuffle": "#d5f5d0", "UpSampling2D": "#d5f5d0", "ReflectionPad2D": "#d5f5d0",
+    "Concatenate": "#f0e0ff", "Add": "#f0e0ff",
+}
+_NORM_HINT = "Normalization"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_svg(model: keras.Model, *, row: int = 24, width: int = 430) -> str:
+    """The layer graph as a standalone SVG: one box per layer in graph order, straight arrows between
+    consecutive layers and curves on the right for skips (residual adds, condition inputs, side outputs)."""
+    rows = layer_rows(model)
+    index = {r["name"]: i for i, r in enumerate(rows)}
+    height = row * len(rows) + 40
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 140}" height="{height}" '
+        f'font-family="monospace" font-size="11">',
+        '<defs><marker id="arrow" markerWidth="6" markerHeight="6" refX="5" refY="3" orient="auto">'
+        '<path d="M0,0 L6,3 L0,6 z" fill="#555"/></marker></defs>',
+        f'<text x="8" y="16" font-size="13" font-weight="bold">{_escape(model.name)} '
+        f"({model.count_params():,} parameters)</text>",
+    ]
+    top = 28
+    for i, r in enumerate(rows):
+        y = top + i * row
+        colour = _COLOURS.get(r["type"], "#fff6c2" if _NORM_HINT in r["type"] else "#f7f7f7")
+        label = f"{r['name']} · {r['type']} · {r['output']}" + (f" · {r['params']:,}" if r["params"] else "")
+        parts.append(f'<rect x="8" y="{y}" width="{width}" height="{row - 8}" rx="3" fill="{colour}" '
+                     'stroke="#888"/>')
+        parts.append(f'<text x="14" y="{y + row - 12}">{_escape(label)}</text>')
+        for depth, source in enumerate(r["inputs"]):
+            j = index.get(source)
+            if j is None:
+                continue
+            if j == i - 1:
+                parts.append(f'<line x1="{8 + width // 2}" y1="{y - 8}" x2="{8 + width // 2}" y2="{y}" '
+                             'stroke="#555" marker-end="url(#arrow)"/>')
+            else:
+                y0, y1 = top + j * row + (row - 8) // 2, y + (row - 8) // 2
+                bend = 8 + width + 24 + min(100, 8 * (i - j)) + 8 * depth
+                parts.append(f'<path d="M{8 + width},{y0} C{bend},{y0} {bend},{y1} {8 + width},{y1}" '
+                             'fill="none" stroke="#555" marker-end="url(#arrow)"/>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"

@@ -65,3 +65,18 @@ def test_missing_gradient_is_caught() -> None:
 def test_wrong_shape_is_caught() -> None:
     with pytest.raises(AssertionError, match="output shape"):
         check_layer(lambda: Scale(), (4, 4, 2), expected_output_shape=(8, 8, 2))
+
+
+def test_svg_graph_has_a_box_per_layer_and_skip_curves(make_config) -> None:
+    import xml.dom.minidom
+
+    from fswap.model.networks import build_networks
+    from fswap.model.summary import layer_rows, render_svg
+
+    decoder = build_networks(make_config(resolution=128, width_divisor=32)).decoders["a"]
+    svg = render_svg(decoder)
+    doc = xml.dom.minidom.parseString(svg)
+    assert len(doc.getElementsByTagName("rect")) == len(layer_rows(decoder))
+    # residual add, abgr concat and the 64-px side output need curves (their inputs are not the row above)
+    assert len(doc.getElementsByTagName("path")) >= 3
+    assert "res1_add · Add" in svg and "bgr64 · Conv2D" in svg

@@ -23,6 +23,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 demo: install
+	$(PY) examples/demo/make_inputs.py
 	$(VENV)/bin/fswap run examples/demo/pipeline.toml
 
 lint: install-test

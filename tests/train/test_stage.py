@@ -90,3 +90,36 @@ def test_fresh_clears_earlier_training_outputs(tmp_path: Path) -> None:
 def test_missing_face_sets_are_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(tmp_path, 2) == 2
     assert "face set a unusable" in capsys.readouterr().err
+
+
+def test_killed_process_resumes_from_its_last_checkpoint(project: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (project / "pipeline.toml").write_text(PIPELINE.format(iterations=12), encoding="utf-8")
+    checkpoints = project / "work" / "model" / "checkpoints"
+    cmd = [sys.executable, "-m", "fswap.cli", "run", str(project / "pipeline.toml"), "--stage", "train",
+           "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+    try:
+        deadline = time.monotonic() + 240
+        while not (checkpoints / "ckpt-00000004").is_dir():
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "no checkpoint within 240 s"
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    saved = sorted(p.name for p in checkpoints.iterdir() if (p / "state.json").is_file())
+    last = int(saved[-1].split("-")[1])
+    assert last >= 4
+
+    assert _run(project, 12) == 0
+    summary = json.loads((project / "work" / "model" / "train_summary.json").read_text())
+    assert summary["start_iteration"] == last and summary["iteration"] == 12
+    history = (project / "work" / "model" / "history.csv").read_text().splitlines()[1:]
+    iterations = [int(row.split(",")[0]) for row in history]
+    assert iterations == list(range(1, 13))  # rows after the checkpoint were replaced, none duplicated

@@ -17,6 +17,7 @@ import numpy as np
 from fswap.components import AlignedFace, Detection
 from fswap.convert.geometry import crop, paste_region, roi_matrix
 from fswap.convert.layout import compose
+from fswap.frame_guard import detect_frames
 from fswap.video.provenance import LABEL_TEXT, draw_label
 
 
@@ -138,7 +139,7 @@ class Converter:
         opts = self.options
         to_detect = [i for i in range(len(batch)) if (position + i) % opts.detect_every_n == 0]
         tick = time.perf_counter()
-        found = self.detector.detect([batch[i][1] for i in to_detect]) if to_detect else []
+        found = detect_frames(self.detector, [batch[i] for i in to_detect]) if to_detect else []
         self.stats.detect_seconds += time.perf_counter() - tick
         detections: dict[int, list[Detection]] = dict(zip(to_detect, found, strict=True))
         jobs: list[_Job] = []

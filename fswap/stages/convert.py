@@ -17,12 +17,14 @@ from fswap.builder import build
 from fswap.convert.engine import Converter, ConvertOptions
 from fswap.convert.layout import output_size
 from fswap.errors import InputError, StageError
+from fswap.frame_guard import FrameGuard, GuardedDetector
 from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages.convert_config import ConvertConfig
 from fswap.structure import unstructure
 from fswap.video.audio import AudioSource
 from fswap.video.reader import open_frames
 
+SUMMARY_KEYS = ("frames", "faces_swapped", "frames_without_face", "frames_skipped_on_error", "fps", "output")
 TRACKS_FILE = "tracks.json"
 """Per output frame, the faces swapped: track id, box, landmarks in output-frame pixels (read by evaluate)."""
 
@@ -81,8 +83,9 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     writer = build(config.writer)
     out = output_path(ctx, config, getattr(writer, "suffix", ".mp4"))
     model_dir = config.model or ctx.pipeline.workdir.model / "export"
+    guard = FrameGuard("convert", config.on_frame_error, str(config.input))
     converter = Converter(
-        detector=build(config.detector),
+        detector=GuardedDetector(build(config.detector), config.detector, guard),
         aligner=build(config.aligner),
         tracker=build(config.tracker),
         generator=load_generator(model_dir, config.direction, config.batch_frames),
@@ -110,6 +113,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     session.close()
     summary = {
         **converter.stats.to_json(),
+        "frames_skipped_on_error": len(guard.skipped),
         "output": str(out),
         "fps_out": fps,
         "audio": bool(getattr(session, "has_audio", False)),
@@ -123,7 +127,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     write_json_atomic(summary_path, summary)
     return StageResult(
         stage="convert",
-        summary={k: summary[k] for k in ("frames", "faces_swapped", "frames_without_face", "fps", "output")},
+        summary={k: summary[k] for k in SUMMARY_KEYS},
         outputs={"output": out, "summary": summary_path, "tracks": tracks_path},
     )
 

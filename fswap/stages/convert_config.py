@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 DIRECTIONS = ("a_to_b", "b_to_a")
 LAYOUTS = ("result", "side_by_side", "triple")
+ON_FRAME_ERROR = ("fail", "skip")
 CORNERS = ("bottom_right", "bottom_left", "top_right", "top_left")
 
 
@@ -95,6 +96,12 @@ class ConvertConfig:
         16,
         help="Frames processed together: one detector call and one generator call per batch.",
         validator=at_least(1),
+    )
+    on_frame_error: str = option(
+        "fail",
+        help="The detector raising on one frame: fail = stop with an error naming it and the frame number, "
+        "skip = pass that frame through unchanged and count it.",
+        validator=one_of(ON_FRAME_ERROR),
     )
     label: LabelConfig = option(help="Visible provenance label.")
     detector: ComponentChoice = component(Kind.DETECTOR, "mtcnn", help="Face detector.")

@@ -14,6 +14,7 @@ from fswap.components import AlignedFace, Aligner, Detection, Detector, Embedder
 from fswap.errors import FswapError, InputError, StageError
 from fswap.extract.alignment import square_crop
 from fswap.extract.writer import FaceSetWriter
+from fswap.frame_guard import FrameGuard, check_aligned
 from fswap.run import RunContext, StageResult
 from fswap.stages.extract_config import ExtractConfig, ExtractSide, mask_names
 from fswap.structure import unstructure
@@ -51,6 +52,7 @@ class SideSummary:
     faces_kept: int = 0
     faces_in_set: int = 0
     read_errors: int = 0
+    frames_skipped_on_error: int = 0
     rejected: Counter = attrs.field(factory=Counter)
     seconds: float = 0.0
     errors: list[str] = attrs.field(factory=list)
@@ -130,6 +132,7 @@ class SideExtractor:
         self.parts = parts
         self.writer = writer
         self.summary = SideSummary()
+        self.guard = FrameGuard("extract", config.on_frame_error, str(side.input))
         self.reference: np.ndarray | None = None
         if config.policy == "identity" and side.reference is not None:
             self.reference = reference_embedding(side.reference, parts)
@@ -202,16 +205,17 @@ class SideExtractor:
         import time
 
         self.summary.seconds = time.perf_counter() - started
+        self.summary.frames_skipped_on_error = len(self.guard.skipped)
+        self.summary.errors.extend(e for e in self.guard.errors if e not in self.summary.errors)
         self.summary.faces_in_set = len(self.writer.faceset)
         self.writer.save(self.summary.to_json())
 
     def _process(self, batch: list[tuple[int, np.ndarray]], source: Any) -> int:
-        frames = [frame for _, frame in batch]
-        detections = self.parts.detector.detect(frames)
-        if len(detections) != len(frames):
-            raise StageError(f"detector returned {len(detections)} results for {len(frames)} frames")
+        detections = self.guard.detect(self.parts.detector, self.config.detector, batch)
         for (index, frame), found in zip(batch, detections, strict=True):
             self.summary.frames += 1
+            if index in self.guard.skipped:
+                continue
             self._keep_faces(index, frame, found, source)
         self.writer.mark_done(index for index, _ in batch)
         return len(batch)
@@ -225,6 +229,7 @@ class SideExtractor:
             self.summary.rejected["several_faces_in_frame"] += len(found)
             return
         origin = str(source.files[index]) if not source.is_video else str(source.path)
+        ready = []  # written only when every face of the frame went through (a skipped frame adds nothing)
         for face_index, detection in enumerate(found):
             try:
                 face = self.parts.aligner.align(frame, detection)
@@ -233,6 +238,10 @@ class SideExtractor:
             except (ValueError, np.linalg.LinAlgError):
                 self.summary.rejected["alignment_failed"] += 1
                 continue
+            except Exception as exc:  # the aligner broke on this frame: fail or skip it (on_frame_error)
+                self.guard.failed(self.config.aligner, index, exc)
+                return
+            check_aligned(self.config.aligner, face)
             embedding = self._embedding(face)
             if self.reference is not None and embedding is not None and self.parts.embedder is not None:
                 distance = float(
@@ -241,8 +250,15 @@ class SideExtractor:
                 if distance > self.config.identity_threshold:
                     self.summary.rejected["other_identity"] += 1
                     continue
-            masks = {name: gen.generate(face) for name, gen in self.parts.masks.items()}
+            masks = {}
+            for choice, (name, gen) in zip(self.config.masks, self.parts.masks.items(), strict=True):
+                mask = self.guard.mask(gen, choice, index, face)
+                if mask is None:
+                    return
+                masks[name] = mask
             raw = square_crop(frame, detection.box) if self.config.save_raw else None
+            ready.append((face_index, face, masks, raw, embedding))
+        for face_index, face, masks, raw, embedding in ready:
             self.writer.add(
                 face,
                 source=origin,
@@ -298,7 +314,8 @@ def run_extract(ctx: RunContext, config: ExtractConfig) -> StageResult:
         )
         result = SideExtractor(name, side, config, parts, writer).run(ctx.progress)
         _check_found(name, side, result, config, len(writer.faceset))
-        for key in ("frames", "resumed_frames", "faces_found", "faces_kept", "faces_in_set", "read_errors"):
+        for key in ("frames", "resumed_frames", "faces_found", "faces_kept", "faces_in_set", "read_errors",
+                    "frames_skipped_on_error"):
             summary[f"{name}.{key}"] = getattr(result, key)
         for reason, count in sorted(result.rejected.items()):
             summary[f"{name}.rejected.{reason}"] = count

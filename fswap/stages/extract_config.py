@@ -57,6 +57,12 @@ class ExtractConfig:
         "skip = count it and go on.",
         validator=one_of(ON_ERROR),
     )
+    on_frame_error: str = option(
+        "fail",
+        help="A component (detector, aligner, mask generator) raising on one frame: fail = stop with an "
+        "error naming the component and the frame number, skip = skip that frame and count it.",
+        validator=one_of(ON_ERROR),
+    )
     batch_size: int = option(8, help="Frames read and detected together.", validator=at_least(1))
     save_every: int = option(
         200, help="Write alignments.json every this many frames (resume points).", validator=at_least(1)

@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import attrs
@@ -503,7 +504,10 @@ def check_blender(spec: ComponentSpec, *, config: Any = None) -> np.ndarray:
 def check_loss(spec: ComponentSpec, *, config: Any = None, resolution: int = 64, batch: int = 2) -> float:
     """Evaluate a loss term on random generator outputs (fswap.train.loss_api.LossInputs) and check the
     generator loss is a finite scalar whose gradient reaches the generator outputs, and, for adversarial
-    terms, that the discriminator loss is a finite scalar with gradients for the discriminator."""
+    terms, that the discriminator loss is a finite scalar with gradients for the discriminator (or for the
+    models the term owns through the optional `extra_models(networks)`; `critic_steps`, when present, must
+    be a positive int). The inputs carry an 8×8×8 `latent` whose gradient also counts as reaching the
+    generator."""
     import tensorflow as tf
 
     from fswap.train.loss_api import LossInputs
@@ -516,6 +520,9 @@ def check_loss(spec: ComponentSpec, *, config: Any = None, resolution: int = 64,
                   f"has weight {weight!r}; expected a number")
     uses_d = getattr(loss, "uses_discriminator", None)
     check.require(isinstance(uses_d, bool), f"has uses_discriminator {uses_d!r}; expected a bool")
+    steps = getattr(loss, "critic_steps", 1)
+    check.require(isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1,
+                  f"has critic_steps {steps!r}; expected an int ≥ 1")
     rng = np.random.default_rng(0)
     r, n = resolution, batch
 
@@ -541,17 +548,29 @@ def check_loss(spec: ComponentSpec, *, config: Any = None, resolution: int = 64,
             [keras.Input((r, r, 6)), keras.layers.Conv2D(1, 3, strides=r // 8, padding="same")],
             name="check_discriminator",
         )
+    latent_raw = tf.Variable(rng.normal(size=(n, 8, 8, 8)).astype(np.float32))
+    extra: list[Any] = []
+    if hasattr(loss, "extra_models"):
+        import keras
+
+        encoder = keras.Sequential([keras.Input((r, r, 3)), keras.layers.Conv2D(8, 3, strides=r // 8,
+                                                                                padding="same")])
+        networks = SimpleNamespace(encoder=encoder, decoders={}, discriminators={"a": disc, "b": disc})
+        models = check.call("extra_models", loss.extra_models, networks)
+        extra = [v for m in models for v in m.trainable_variables]
+        check.require(bool(extra), "extra_models returned no models with trainable variables")
     with tf.GradientTape(persistent=True) as tape:
         bgr, alpha = tf.tanh(bgr_raw), tf.sigmoid(alpha_raw)
         sides = tuple(tf.tanh(s) for s in side_raw)
         inputs = LossInputs(
             warped=warped, target=target, alpha=alpha, bgr=bgr, masked=alpha * bgr + (1 - alpha) * warped,
             side_outputs=sides, eye_mask=tf.constant(eye), discriminator=disc, mixup=tf.constant(0.3),
+            latent=tf.identity(latent_raw),
         )
         g_value = check.call("generator_loss", loss.generator_loss, inputs)
         d_value = check.call("discriminator_loss", loss.discriminator_loss, inputs) if uses_d else None
     _check_scalar(check, "generator_loss", g_value)
-    grads = tape.gradient(g_value, [bgr_raw, alpha_raw, *side_raw])
+    grads = tape.gradient(g_value, [bgr_raw, alpha_raw, *side_raw, latent_raw])
     flowing = [g for g in grads if g is not None and float(tf.reduce_sum(tf.abs(g))) > 0.0]
     check.require(bool(flowing), "generator_loss has no gradient with respect to the generator outputs")
     finite = all(bool(np.isfinite(g.numpy()).all()) for g in flowing)
@@ -559,9 +578,10 @@ def check_loss(spec: ComponentSpec, *, config: Any = None, resolution: int = 64,
     if uses_d:
         check.require(d_value is not None, "uses_discriminator is True but discriminator_loss returned None")
         _check_scalar(check, "discriminator_loss", d_value)
-        d_grads = tape.gradient(d_value, disc.trainable_variables)
+        d_grads = tape.gradient(d_value, [*disc.trainable_variables, *extra])
         check.require(any(g is not None for g in d_grads),
-                      "discriminator_loss has no gradient with respect to the discriminator's weights")
+                      "discriminator_loss has no gradient with respect to the discriminator's weights "
+                      "(or the weights of its extra_models)")
     del tape
     return float(g_value)
 

@@ -3,6 +3,17 @@
 A loss component is built from its frozen config (`Class(config)`) and satisfies :class:`LossComponent`.
 The training loop calls it once per side inside the compiled train step, multiplies the unweighted value
 by the component's configured `weight` and the schedule's runtime factor, and sums the terms.
+
+Two optional members (read with `getattr`, so plain losses need neither) let a term own more training:
+
+* `critic_steps: int` (default 1): how many discriminator updates per iteration this term's
+  `discriminator_loss` takes part in (e.g. 5 for WGAN-GP). Updates repeat on the same batch and the same
+  (stop-gradient) generator outputs; the generator then updates once against the updated critics.
+* `extra_models(networks) -> Sequence[keras.Model]`: called once when the train step is built, with the
+  model's networks (so a term can size its models, e.g. from `networks.encoder`); the models must be built
+  (have their variables) when returned. Their trainable variables join each side's discriminator variables:
+  the side's discriminator optimiser updates them from that side's `discriminator_loss`, their Keras
+  regularisation losses are added to it, and they are saved in the training checkpoints.
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ class LossInputs:
     mixup:        scalar λ tensor for mixup-based adversarial losses.
     generate:     this side's generator as a function image → (alpha, bgr), or None (for cycle terms).
     generate_other: the other side's generator, same signature, or None.
+    latent:       the encoder's output for `warped` (what the decoder received), or None.
     """
 
     warped: Any
@@ -40,6 +52,7 @@ class LossInputs:
     mixup: Any = None
     generate: Any = None
     generate_other: Any = None
+    latent: Any = None
 
 
 @runtime_checkable

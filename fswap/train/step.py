@@ -9,7 +9,7 @@ Loss weights are runtime variables (weight × schedule factor) so schedule phase
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -44,6 +44,16 @@ def regularization(*models: Any) -> tf.Tensor:
     return tf.add_n(terms) if terms else tf.constant(0.0)
 
 
+def owned_models(losses: Iterable[Any], networks: Any) -> list[Any]:
+    """The Keras models loss terms own (their optional `extra_models(networks)`), in loss order."""
+    models: list[Any] = []
+    for loss in losses:
+        hook = getattr(loss, "extra_models", None)
+        if hook is not None:
+            models += list(hook(networks))
+    return models
+
+
 class TrainStep:
     """Holds the optimisers and runtime loss scales and runs compiled iterations."""
 
@@ -72,6 +82,10 @@ class TrainStep:
             for name, loss in self.losses.items()
         }
         self.uses_d = any(loss.uses_discriminator for loss in self.losses.values())
+        self.critic_steps = {name: max(1, int(getattr(loss, "critic_steps", 1)))
+                             for name, loss in self.losses.items()}
+        self.extra_models = owned_models(self.losses.values(), networks)
+        extra = [v for m in self.extra_models for v in m.trainable_variables]
 
         def adam(lr: float) -> Any:
             opt = keras.optimizers.Adam(learning_rate=lr, beta_1=beta_1, beta_2=beta_2, epsilon=1e-7)
@@ -79,7 +93,7 @@ class TrainStep:
 
         enc = list(networks.encoder.trainable_variables)
         self.g_vars = {s: [*enc, *networks.decoders[s].trainable_variables] for s in SIDES}
-        self.d_vars = {s: list(networks.discriminators[s].trainable_variables) for s in SIDES}
+        self.d_vars = {s: [*networks.discriminators[s].trainable_variables, *extra] for s in SIDES}
         self.g_opt = {s: adam(lr_generator) for s in SIDES}
         self.d_opt = {s: adam(lr_discriminator) for s in SIDES}
         for s in SIDES:
@@ -118,7 +132,7 @@ class TrainStep:
     def loss_inputs(self, side: str, warped: Any, target: Any, eyes: Any, mixup: Any,
                     training: bool = True) -> LossInputs:
         """Run G_side on `warped` and package what the loss terms need."""
-        alpha, bgr, sides = self.generate(side, warped, eyes, training)
+        latent, alpha, bgr, sides = self.forward(side, warped, eyes, training)
         other = "b" if side == "a" else "a"
         return LossInputs(
             warped=warped, target=target, alpha=alpha, bgr=bgr,
@@ -127,19 +141,25 @@ class TrainStep:
             discriminator=self.networks.discriminators[side], mixup=mixup,
             generate=lambda x: self.generate(side, x, eyes, training)[:2],
             generate_other=lambda x: self.generate(other, x, eyes, training)[:2],
+            latent=latent,
         )
 
     def generate(self, side: str, image: Any, eyes: Any, training: bool = True
                  ) -> tuple[tf.Tensor, tf.Tensor, list[tf.Tensor]]:
         """(alpha, bgr, side_outputs) of G_side on `image` (eye mask = condition map when the decoder
         has a conditional normalization)."""
+        return self.forward(side, image, eyes, training)[1:]
+
+    def forward(self, side: str, image: Any, eyes: Any, training: bool = True
+                ) -> tuple[Any, tf.Tensor, tf.Tensor, list[tf.Tensor]]:
+        """(latent, alpha, bgr, side_outputs): `generate` plus the encoder's output."""
         nets = self.networks
         latent = nets.encoder(image, training=training)
         if getattr(nets, "condition_channels", 0):  # conditional norm (e.g. SPADE): the eye mask is the map
             out = nets.decoders[side]([latent, eyes], training=training)
         else:
             out = nets.decoders[side](latent, training=training)
-        return split_output(out)
+        return (latent, *split_output(out))
 
     def _train_step(self, batch: tuple[Any, ...], mixup: Any) -> dict[str, Any]:
         nets = self.networks
@@ -149,15 +169,17 @@ class TrainStep:
             inputs = {s: self.loss_inputs(s, *data[s], mixup) for s in SIDES}
             if self.uses_d:
                 for s in SIDES:
-                    d_loss = regularization(nets.discriminators[s])
-                    for name, loss in self.losses.items():
-                        if loss.uses_discriminator:
-                            value = loss.discriminator_loss(inputs[s])
-                            if value is not None:
-                                d_loss += self.scales[name] * value
-                    metrics[f"{s}/d_total"] = d_loss
-                    with tape.stop_recording():
-                        self._apply(self.d_opt[s], tape, d_loss, self.d_vars[s])
+                    for k in range(max(self.critic_steps.values())):  # k > 0: terms with critic_steps > k
+                        d_loss = regularization(nets.discriminators[s], *self.extra_models)
+                        for name, loss in self.losses.items():
+                            if loss.uses_discriminator and self.critic_steps[name] > k:
+                                value = loss.discriminator_loss(inputs[s])
+                                if value is not None:
+                                    d_loss += self.scales[name] * value
+                        if k == 0:
+                            metrics[f"{s}/d_total"] = d_loss
+                        with tape.stop_recording():
+                            self._apply(self.d_opt[s], tape, d_loss, self.d_vars[s])
             g_losses = {}
             for s in SIDES:
                 g_loss = regularization(nets.encoder, nets.decoders[s])

@@ -86,6 +86,8 @@ class Trainer:
             variables += [*nets.decoders[s].weights]
         for s in SIDES:
             variables += [*nets.discriminators[s].weights]
+        for model in getattr(step, "extra_models", ()):  # networks owned by loss terms (loss_api)
+            variables += [*model.weights]
         for opt in step.optimizers():
             variables += [*opt.variables]
         self.store = CheckpointStore(folders.checkpoints, variables, keep=settings.keep_checkpoints,

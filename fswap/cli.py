@@ -159,6 +159,8 @@ def plugins_show(session: Session, kind: str, name: str) -> None:
     )
     if entry.spec.summary:
         click.echo(entry.spec.summary)
+    if entry.spec.aliases:
+        click.echo(f"aliases: {', '.join(entry.spec.aliases)}")
     click.echo(f"factory: {entry.spec.factory}")
     for row in option_rows(entry.spec.config):
         click.echo(f"  {row['name']} ({row['type']}, default {row['default']}): {row['help']}")

@@ -35,6 +35,8 @@ TOP_LEVEL = {"workdir": (Path, "Folder for face sets, model, outputs (relative t
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file; syntax errors name the file with line and column."""
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give the pipeline .toml file inside it")
     if not path.is_file():
         raise ConfigError(f"{path}: no such pipeline file")
     try:
@@ -44,6 +46,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path.name}: TOML syntax error: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path.name}: not a UTF-8 text file ({exc.reason})") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
 
 
 def parse_pipeline(

@@ -139,6 +139,20 @@ def test_missing_file_and_binary_file(tmp_path: Path) -> None:
         read_toml(binary)
 
 
+def test_folder_and_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match=r"is a folder; give the pipeline \.toml file inside it"):
+        read_toml(tmp_path)
+    locked = tmp_path / "locked.toml"
+    locked.write_text("[train]\n")
+
+    def denied(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", denied)  # as chmod 000 would, for a non-root user
+    with pytest.raises(ConfigError, match=r"locked\.toml: cannot be read \(Permission denied\)"):
+        read_toml(locked)
+
+
 def test_stage_check_method_sees_the_whole_pipeline(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"iterations = 13 needs an \[extract\] stage"):
         load(write(tmp_path, "[train]\niterations = 13\n"))

@@ -89,6 +89,9 @@ def test_plugins_show_lists_its_options() -> None:
     assert done.stdout.startswith(f"detector 'dlib_hog' from {DIST} 0.1.0 (plugin 'example')")
     for name in ("upsample", "score_threshold", "min_face_size", "weights"):
         assert f"  {name} (" in done.stdout
+    done = fswap_cmd("plugins", "show", "loss", "dssim")  # by alias
+    assert done.returncode == 0, done.stderr
+    assert "loss 'ssim' from" in done.stdout and "aliases: dssim" in done.stdout
 
 
 def test_selectable_from_toml_and_validate_imports_no_heavy_library(tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ __all__ = [
     "check_mask_generator",
     "check_spec",
     "check_tracker",
+    "check_writer",
     "sample_aligned_face",
     "sample_detection",
     "sample_frame",
@@ -496,6 +497,41 @@ def check_blender(spec: ComponentSpec, *, config: Any = None) -> np.ndarray:
     check.require(float(np.abs(patch - frame[cy - 5 : cy + 5, cx - 5 : cx + 5]).mean()) > 10.0,
                   "left the face region unchanged where alpha is 1")
     return full
+
+
+def check_writer(spec: ComponentSpec, *, config: Any = None, folder: Any = None, frames: int = 6) -> Any:
+    """Write a few small frames and check the session contract: nothing appears under the final name
+    until close() succeeds, close() returns the output path, and abort() leaves nothing behind. Works in
+    `folder` (default: a temporary folder that is removed afterwards). Returns the path close() gave."""
+    import tempfile
+    from pathlib import Path
+
+    check_spec(spec)
+    check = _Checker(spec)
+    writer = check.build(config, Kind.WRITER)
+    suffix = str(getattr(writer, "suffix", ""))
+    rng = np.random.default_rng(0)
+    clip = [rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(frames)]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(folder) if folder is not None else Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        target = root / f"check_output{suffix}"
+        session = check.call("open", writer.open, target, fps=10.0, size=(64, 48), audio_source=None)
+        for name in ("write", "close", "abort"):
+            check.require(callable(getattr(session, name, None)), f"session has no {name}() method")
+        for frame in clip:
+            check.call("write", session.write, frame)
+        check.require(not target.exists(), f"made {target.name} visible before close()")
+        out = Path(check.call("close", session.close))
+        check.require(out.exists(), f"close() returned {out}, which does not exist")
+        check.require(out.is_dir() or out.stat().st_size > 0, f"close() left an empty {out.name}")
+        aborted = root / f"check_aborted{suffix}"
+        session = check.call("open", writer.open, aborted, fps=10.0, size=(64, 48), audio_source=None)
+        check.call("write", session.write, clip[0])
+        check.call("abort", session.abort)
+        leftovers = sorted(p.name for p in root.iterdir() if "check_aborted" in p.name)
+        check.require(not leftovers, f"abort() left {', '.join(leftovers)} behind")
+    return out  # with the default temporary folder, the file is already gone again
 
 
 # -- training ----------------------------------------------------------------------------------------------

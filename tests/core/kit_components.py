@@ -237,3 +237,39 @@ class ScaleNorm:
 
     def __call__(self, channels: int, *, name: str) -> Any:
         return _scale_classes()[self.mode](factor=2.5, name=name)
+
+
+class NpySession:
+    def __init__(self, path: Any, mode: str) -> None:
+        from pathlib import Path
+
+        self.path = Path(path)
+        self.mode = mode
+        self.partial = self.path.with_name(f".{self.path.name}.partial")
+        self.frames: list[np.ndarray] = []
+        if mode == "eager":  # broken: the final name exists while writing
+            self.path.write_bytes(b"")
+
+    def write(self, frame: np.ndarray) -> None:
+        self.frames.append(frame)
+        np.save(self.partial, np.stack(self.frames), allow_pickle=False)
+
+    def close(self) -> Any:
+        self.partial.with_suffix(".partial.npy").replace(self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self.mode != "leaky":  # broken: the partial file stays
+            self.partial.with_suffix(".partial.npy").unlink(missing_ok=True)
+
+
+class NpyWriter:
+    """Frames stacked into one .npy file, written under a temporary name until close()."""
+
+    suffix = ".npy"
+
+    def __init__(self, config: Cfg) -> None:
+        self.mode = config.mode
+
+    def open(self, path: Any, *, fps: float, size: tuple[int, int], audio_source: Any | None) -> NpySession:
+        return NpySession(path, self.mode)

@@ -20,6 +20,7 @@ from fswap.testing import (
     check_mask_generator,
     check_spec,
     check_tracker,
+    check_writer,
     sample_aligned_face,
     sample_detection,
     sample_frame,
@@ -197,13 +198,12 @@ def test_check_loss_good_and_broken() -> None:
         check_loss(loss, config=with_mode(loss, "vector"))
 
 
-def test_kind_enum_covers_every_check() -> None:
+def test_every_kind_has_a_contract_check() -> None:
     import fswap.testing as kit
 
-    checked = {"detector", "aligner", "mask_generator", "embedder", "tracker", "loss", "blender",
-               "color_transfer"}
-    assert all(hasattr(kit, f"check_{kind}") for kind in checked)
-    assert checked | {"normalization", "attention", "upsampling", "writer"} == {k.value for k in Kind}
+    blocks = {"normalization", "attention", "upsampling"}  # checked by check_block
+    assert all(hasattr(kit, f"check_{kind.value}") for kind in Kind if kind.value not in blocks)
+    assert callable(kit.check_block) and blocks <= {k.value for k in Kind}
 
 
 @pytest.mark.slow
@@ -249,3 +249,14 @@ def test_landmark_order_is_judged_in_the_face_frame_so_rolled_faces_pass() -> No
 def test_expect_faces_with_default_frames_still_allows_an_empty_blank_frame() -> None:
     found = check_detector(spec("detector", "ReplayDetector"), expect_faces=True)
     assert [len(r) for r in found] == [1, 1, 0]
+
+
+def test_check_writer_good_and_broken(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    writer = spec("writer", "NpyWriter")
+    out = check_writer(writer, folder=tmp_path)
+    assert out == tmp_path / "check_output.npy" and np.load(out).shape == (6, 48, 64, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["check_output.npy"]
+    with pytest.raises(PluginError, match=r"made check_output\.npy visible before close\(\)"):
+        check_writer(writer, config=with_mode(writer, "eager"))
+    with pytest.raises(PluginError, match=r"abort\(\) left .*check_aborted.* behind"):
+        check_writer(writer, config=with_mode(writer, "leaky"))

@@ -371,3 +371,34 @@ def test_validate_misspelt_option_in_the_real_extract_stage(tmp_path: Path) -> N
         "fswap: error: pipeline.toml [extract.detector] (mtcnn): unknown option 'min_face_sise'; valid: "
     )
     assert "min_face_size" in line and "\n" not in line
+
+
+def test_internal_error_in_a_subprocess_exits_1_and_debug_shows_the_traceback(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "fswap_buggy_plugin.py").write_text(
+        textwrap.dedent(
+            """
+            from fswap import hookimpl
+
+            @hookimpl
+            def fswap_add_cli_commands(cli):
+                @cli.command("boom")
+                def boom():
+                    return {}["missing"]
+            """
+        )
+    )
+    info = site / "fswap_buggy-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fswap-buggy\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[fswap.plugins]\nbuggy = fswap_buggy_plugin\n")
+    env = {"PYTHONPATH": str(site)}
+    done = fswap_cmd("boom", env=env)
+    assert done.returncode == 1
+    assert done.stderr == (
+        "fswap: internal error: KeyError: 'missing' (run with --debug for the traceback)\n"
+    )
+    done = fswap_cmd("--debug", "boom", env=env)
+    assert done.returncode == 1
+    assert "Traceback (most recent call last)" in done.stderr and 'return {}["missing"]' in done.stderr

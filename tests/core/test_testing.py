@@ -260,3 +260,16 @@ def test_check_writer_good_and_broken(tmp_path) -> None:  # type: ignore[no-unty
         check_writer(writer, config=with_mode(writer, "eager"))
     with pytest.raises(PluginError, match=r"abort\(\) left .*check_aborted.* behind"):
         check_writer(writer, config=with_mode(writer, "leaky"))
+
+
+@pytest.mark.slow
+def test_every_installed_component_passes_check_spec() -> None:
+    """The static contract for everything installed (built-ins and the example plugin): frozen configs with
+    defaults and help, importable factories, registration modules free of heavy imports."""
+    from fswap.catalog import Catalog
+    from fswap.plugins import make_plugin_manager
+
+    entries = list(Catalog.from_plugin_manager(make_plugin_manager()))
+    assert len(entries) > 20
+    for entry in entries:
+        check_spec(entry.spec)

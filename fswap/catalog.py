@@ -42,6 +42,11 @@ class Catalog:
                         f"plugin '{impl.plugin_name}' ({provider}) raised in {hook_name}: "
                         f"{type(exc).__name__}: {exc}. Disable it with {DISABLE_ENV}={impl.plugin_name}"
                     ) from exc
+                if not isinstance(specs, list | tuple):
+                    raise PluginError(
+                        f"plugin '{impl.plugin_name}' ({provider}) returned {type(specs).__name__} from "
+                        f"{hook_name}; expected a list of ComponentSpec"
+                    )
                 for spec in specs:
                     if not isinstance(spec, ComponentSpec):
                         raise PluginError(

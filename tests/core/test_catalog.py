@@ -163,6 +163,11 @@ def test_hook_returning_something_else_than_specs_is_rejected() -> None:
         catalog_of(("odd", Registers(detectors=[("detector", "d")])))
 
 
+def test_hook_returning_a_single_spec_instead_of_a_list_is_rejected() -> None:
+    with pytest.raises(PluginError, match=r"returned ComponentSpec from fswap_register_detectors; expected"):
+        catalog_of(("odd", Registers(detectors=spec("detector", "d"))))
+
+
 def test_hook_returning_none_registers_nothing() -> None:
     catalog = catalog_of(("quiet", Registers(detectors=None)))
     assert catalog.names("detector") == []

@@ -179,9 +179,26 @@ def weights() -> None:
 
 
 def _weights_specs(session: Session) -> dict[str, Any]:
-    specs = {}
-    for group in session.pm.hook.fswap_register_weights():
-        for spec in group or []:
+    """Every registered WeightsSpec by name; a malformed registration names its plugin."""
+    from fswap.errors import PluginError
+    from fswap.weights import WeightsSpec
+
+    specs: dict[str, Any] = {}
+    for impl in session.pm.hook.fswap_register_weights.get_hookimpls():
+        provider = session.pm.provider_of(impl.plugin_name)
+        group = impl.function() or []
+        if not isinstance(group, list | tuple) or not all(isinstance(s, WeightsSpec) for s in group):
+            raise PluginError(
+                f"plugin '{impl.plugin_name}' ({provider}) returned {type(group).__name__} from "
+                f"fswap_register_weights; expected a list of WeightsSpec. Disable it with "
+                f"FSWAP_DISABLE_PLUGINS={impl.plugin_name}"
+            )
+        for spec in group:
+            if spec.name in specs:
+                raise PluginError(
+                    f"weights name '{spec.name}' is registered twice (again by plugin '{impl.plugin_name}', "
+                    f"{provider})"
+                )
             specs[spec.name] = spec
     return specs
 
@@ -269,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     if not debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
+        from fswap.native_stderr import quiet_tensorflow_import
+
+        quiet_tensorflow_import()  # and the absl lines that TF_CPP_MIN_LOG_LEVEL no longer hides
     session = Session(debug=debug)
     try:
         _add_plugin_commands(session)

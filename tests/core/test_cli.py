@@ -402,3 +402,52 @@ def test_internal_error_in_a_subprocess_exits_1_and_debug_shows_the_traceback(tm
     done = fswap_cmd("--debug", "boom", env=env)
     assert done.returncode == 1
     assert "Traceback (most recent call last)" in done.stderr and 'return {}["missing"]' in done.stderr
+
+
+def weights_site(root: Path, body: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "fswap_weights_plugin.py").write_text(
+        "from fswap import hookimpl\nfrom fswap.weights import WeightsSpec\n\n"
+        f"@hookimpl\ndef fswap_register_weights():\n    return {body}\n"
+    )
+    info = root / "fswap_weights-2.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fswap-weights\nVersion: 2.0\n")
+    (info / "entry_points.txt").write_text("[fswap.plugins]\nweights = fswap_weights_plugin\n")
+    return root
+
+
+def test_weights_list_fetch_from_file_and_path(tmp_path: Path) -> None:
+    import hashlib
+
+    payload = tmp_path / "net.bin"
+    payload.write_bytes(b"weights" * 100)
+    digest = hashlib.sha256(payload.read_bytes()).hexdigest()
+    site = weights_site(
+        tmp_path / "site",
+        f"[WeightsSpec(name='toy-net', url='https://example.invalid/net.bin', filename='net.bin', "
+        f"licence='CC0', sha256='{digest}')]",
+    )
+    env = {"PYTHONPATH": str(site), "FSWAP_CACHE_DIR": str(tmp_path / "cache")}
+    listed = fswap_cmd("weights", "list", env=env)
+    assert listed.returncode == 0 and "toy-net" in listed.stdout and "not cached" in listed.stdout
+    fetched = fswap_cmd("weights", "fetch", "toy-net", "--from-file", str(payload), env=env)
+    assert fetched.returncode == 0, fetched.stderr
+    cached = tmp_path / "cache" / "toy-net" / "net.bin"
+    assert fetched.stdout.strip() == str(cached) and cached.read_bytes() == payload.read_bytes()
+    assert fswap_cmd("weights", "path", "toy-net", env=env).stdout.strip() == str(cached)
+    assert " cached " in fswap_cmd("weights", "list", env=env).stdout
+    unknown = fswap_cmd("weights", "fetch", "toy-nett", env=env)
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("fswap: error: no weights named 'toy-nett'; known: ")
+    assert "toy-net" in unknown.stderr.split("known: ")[1]
+
+
+def test_malformed_weights_registration_names_the_plugin(tmp_path: Path) -> None:
+    site = weights_site(tmp_path / "site", "{'name': 'x'}")
+    done = fswap_cmd("weights", "list", env={"PYTHONPATH": str(site)})
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "fswap: error: plugin 'weights' (fswap-weights 2.0) returned dict from fswap_register_weights; "
+        "expected a list of WeightsSpec. Disable it with FSWAP_DISABLE_PLUGINS=weights"
+    )

@@ -286,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in args
     if not debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
+        from fswap.native_stderr import quiet_tensorflow_import
+
+        quiet_tensorflow_import()  # and the absl lines that TF_CPP_MIN_LOG_LEVEL no longer hides
     session = Session(debug=debug)
     try:
         _add_plugin_commands(session)

@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 import numpy as np
 
+from fswap import native_stderr
 from fswap.errors import InputError
 
 IMAGE_SUFFIXES = frozenset(
@@ -59,9 +60,13 @@ def read_image(path: Path | str) -> np.ndarray:
         raise InputError(f"{path}: no such image file")
     # imdecode from bytes so non-ASCII paths work and a truncated file fails cleanly
     data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if not data.size:
+        raise InputError(f"{path}: unreadable or corrupt image (empty file)")
+    with native_stderr.capture() as said:  # libpng/libjpeg print their complaints straight to fd 2
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if image is None:
-        raise InputError(f"{path}: unreadable or corrupt image")
+        reason = " ".join(said()[-200:].split())
+        raise InputError(f"{path}: unreadable or corrupt image" + (f" ({reason})" if reason else ""))
     return to_bgr_uint8(image, source=str(path))
 
 
@@ -145,11 +150,22 @@ class FrameSource:
 def _open_capture(path: Path) -> object:
     import cv2
 
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
+    with native_stderr.capture() as said:  # FFmpeg explains a failure on fd 2 (e.g. "moov atom not found")
+        cap = cv2.VideoCapture(str(path))
+        opened = cap.isOpened()
+    if not opened:
         cap.release()
-        raise InputError(f"{path}: cannot open the video (unsupported, truncated or corrupt file)")
+        reason = _ffmpeg_reason(said())
+        raise InputError(
+            f"{path}: cannot open the video (unsupported, truncated or corrupt file{reason})"
+        )
     return cap
+
+
+def _ffmpeg_reason(text: str) -> str:
+    """FFmpeg's last complaint without its "[demuxer @ 0x…]" prefix, as ": reason" (or "")."""
+    lines = [line.split("]", 1)[-1].strip() for line in text.splitlines() if line.strip()]
+    return f": {lines[-1][:200]}" if lines else ""
 
 
 def _is_glob(text: str) -> bool:
@@ -223,11 +239,12 @@ def _video_source(path: Path, common: dict) -> FrameSource:
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-        ok, _ = cap.read()
+        with native_stderr.capture() as said:
+            ok, _ = cap.read()
     finally:
         cap.release()
     if not ok or size[0] <= 0 or size[1] <= 0:
-        raise InputError(f"{path}: not a readable video (no decodable frame)")
+        raise InputError(f"{path}: not a readable video (no decodable frame{_ffmpeg_reason(said())})")
     if count <= 0:
         count = _count_frames(path)
     return FrameSource(

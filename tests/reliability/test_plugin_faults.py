@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import extract_toml, image_folder, write_toml
+from reliability_kit import extract_toml, image_folder, write_toml
 
 from fswap.catalog import Catalog
 from fswap.config import load_pipeline

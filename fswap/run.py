@@ -13,7 +13,7 @@ import attrs
 
 from fswap.catalog import Catalog
 from fswap.config import PipelineConfig
-from fswap.errors import ConfigError
+from fswap.errors import ConfigError, StageError
 from fswap.plugins import PluginManager
 from fswap.stages import STAGES, StageInfo
 from fswap.structure import unstructure
@@ -68,14 +68,20 @@ def _umask() -> int:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON via a temporary file and rename, so a crash never leaves a truncated file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise StageError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=2, sort_keys=False)
             fh.write("\n")
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
+    except OSError as exc:  # e.g. disk full: an earlier version of the file stays as it was
+        reason = exc.strerror or exc
+        raise StageError(f"{path}: cannot write ({reason}); an earlier version is unchanged") from exc
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

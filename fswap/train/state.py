@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from fswap.errors import InputError
+from fswap.errors import InputError, TrainingError
 
 PREFIX = "ckpt-"
 STATE = "state.json"
@@ -78,7 +78,11 @@ class CheckpointStore:
         """Write a checkpoint atomically, prune old ones and keep a backup when one is due."""
         self.folder.mkdir(parents=True, exist_ok=True)
         final = self.folder / f"{PREFIX}{state.iteration:08d}"
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=self.folder))
+        previous = self.latest()
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=self.folder))
+        except OSError as exc:
+            raise _write_error(final, previous, exc) from exc
         try:
             arrays = {_key(i, v): np.asarray(v.numpy()) for i, v in enumerate(self.variables)}
             with (tmp / VARIABLES).open("wb") as fh:
@@ -89,9 +93,13 @@ class CheckpointStore:
             if final.exists():
                 shutil.rmtree(final)
             os.replace(tmp, final)
+        except OSError as exc:  # e.g. disk full: the earlier checkpoints are untouched
+            raise _write_error(final, previous, exc) from exc
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+        for stale in self.folder.glob(f".{PREFIX}*.tmp"):  # left by a process killed while writing
+            shutil.rmtree(stale, ignore_errors=True)
         if self.backup_every and state.iteration and state.iteration % self.backup_every == 0:
             self.backups.mkdir(parents=True, exist_ok=True)
             backup = self.backups / final.name
@@ -130,6 +138,12 @@ class CheckpointStore:
         except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
             raise InputError(f"{path}: unreadable checkpoint ({type(exc).__name__}: {exc})") from exc
         return state
+
+
+def _write_error(final: Path, previous: Path | None, exc: OSError) -> TrainingError:
+    kept = f"the previous checkpoint {previous.name} is intact" if previous else "no checkpoint was written"
+    reason = exc.strerror or str(exc)
+    return TrainingError(f"{final}: cannot write the checkpoint ({reason}); {kept}; free space and resume")
 
 
 def _link_or_copy(src: str, dst: str) -> None:

@@ -18,9 +18,18 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 
-from fswap.errors import InputError
+from fswap.errors import InputError, StageError
 from fswap.video.audio import AudioSource, mux_audio
 from fswap.video.provenance import add_png_text, ffmpeg_metadata_args
+
+
+def _write_error(path: Path, exc: OSError) -> StageError:
+    """One line for a failed write (disk full, no permission); partial output is removed by abort()."""
+    reason = " ".join((exc.strerror or str(exc)).split())[:300]
+    return StageError(
+        f"{path}: cannot write the output ({reason}); the partial output was removed and an earlier file "
+        "of that name is unchanged"
+    )
 
 
 def partial_path(path: Path) -> Path:
@@ -108,7 +117,10 @@ class VideoSession(_Session):
             frame = cv2.copyMakeBorder(
                 frame, 0, self._padded[1] - h, 0, self._padded[0] - w, cv2.BORDER_REPLICATE
             )
-        self._gen.send(np.ascontiguousarray(frame))
+        try:
+            self._gen.send(np.ascontiguousarray(frame))
+        except OSError as exc:  # ffmpeg died, e.g. the disk is full
+            raise _write_error(self.path, exc) from exc
         self.frames_written += 1
 
     def close(self) -> Path:
@@ -128,6 +140,9 @@ class VideoSession(_Session):
                 self._tmp.unlink(missing_ok=True)
             else:
                 os.replace(self._tmp, self.path)
+        except OSError as exc:
+            self.abort()
+            raise _write_error(self.path, exc) from exc
         except BaseException:
             self.abort()
             raise
@@ -157,7 +172,10 @@ class ImageSequenceSession(_Session):
         ok, encoded = cv2.imencode(".png", frame, self._params)
         if not ok:
             raise InputError(f"{self.path}: cannot encode frame {self.frames_written} as PNG")
-        (self._tmp / f"frame_{self.frames_written:06d}.png").write_bytes(add_png_text(encoded.tobytes()))
+        try:
+            (self._tmp / f"frame_{self.frames_written:06d}.png").write_bytes(add_png_text(encoded.tobytes()))
+        except OSError as exc:
+            raise _write_error(self.path, exc) from exc
         self.frames_written += 1
 
     def close(self) -> Path:

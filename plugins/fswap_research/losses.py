@@ -81,12 +81,12 @@ class WganGpLoss:
 def latent_discriminator(channels: int, hidden: int, layers: int, name: str = "aae_latent_discriminator"
                          ) -> keras.Model:
     """A small MLP judging each latent vector (the last axis; any leading axes) → one logit per vector."""
-    code = keras.Input((None, None, channels), name="latent")
+    code = keras.Input((None, None, channels), name="aae_code")
     x = code
     for i in range(layers):
-        x = keras.layers.Dense(hidden, name=f"hidden_{i}")(x)
-        x = keras.layers.LeakyReLU(negative_slope=0.2, name=f"lrelu_{i}")(x)
-    logit = keras.layers.Dense(1, dtype="float32", name="logit")(x)
+        x = keras.layers.Dense(hidden, name=f"aae_hidden_{i}")(x)
+        x = keras.layers.LeakyReLU(negative_slope=0.2, name=f"aae_lrelu_{i}")(x)
+    logit = keras.layers.Dense(1, dtype="float32", name="aae_logit")(x)
     return keras.Model(code, logit, name=name)
 
 

@@ -272,12 +272,17 @@ def check_spec(spec: ComponentSpec, *, registration_module: str | None = None) -
 # -- extraction --------------------------------------------------------------------------------------------
 
 
-def _check_points(check: _Checker, where: str, points: np.ndarray, width: int, height: int) -> None:
+def _check_points(
+    check: _Checker, where: str, points: np.ndarray, width: int, height: int, *, jaw_may_leave: bool = False
+) -> None:
+    """Shape, finiteness, inside the image and fswap's point order. With `jaw_may_leave`, the 17 jaw-line
+    points of a 68-point set may lie outside (a face crop is tighter than the jaw)."""
     check.require(
         points.shape in ((5, 2), (68, 2)), f"gave {points.shape[0]} landmarks {where}; expected 5 or 68"
     )
     check.require(bool(np.isfinite(points).all()), f"gave non-finite landmarks {where}")
-    x, y = points[:, 0], points[:, 1]
+    inner = points[17:] if jaw_may_leave and len(points) == 68 else points
+    x, y = inner[:, 0], inner[:, 1]
     inside = (x >= -1) & (x <= width + 1) & (y >= -1) & (y <= height + 1)
     check.require(bool(inside.all()), f"gave landmarks outside the {width}×{height} image {where}")
     if len(points) == 5:
@@ -363,7 +368,7 @@ def check_aligner(spec: ComponentSpec, *, config: Any = None) -> AlignedFace:
     check.require(matrix.shape == (2, 3) and bool(np.isfinite(matrix).all()),
                   f"returned matrix of shape {matrix.shape}; expected a finite 2×3 frame→crop transform")
     _check_points(check, "in the frame", face.landmarks, frame.shape[1], frame.shape[0])
-    _check_points(check, "in the crop (crop_landmarks)", face.crop_landmarks, size, size)
+    _check_points(check, "in the crop (crop_landmarks)", face.crop_landmarks, size, size, jaw_may_leave=True)
     check.require(float(image.std()) > 5.0, "returned a flat crop; expected the face")
     check.require(np.array_equal(frame, before), "modified the input frame")
     return face
@@ -585,6 +590,17 @@ def check_loss(spec: ComponentSpec, *, config: Any = None, resolution: int = 64,
             name="check_discriminator",
         )
     latent_raw = tf.Variable(rng.normal(size=(n, 8, 8, 8)).astype(np.float32))
+    # stand-ins for the two sides' generators (image → (alpha, bgr)), for cycle-style terms
+    generator_weights = [
+        tf.Variable(np.hstack([np.full((3, 1), 0.1), np.eye(3)]).astype(np.float32)) for _ in range(2)
+    ]
+
+    def toy_generator(weights: tf.Variable) -> Callable[[Any], tuple[Any, Any]]:
+        def generate(image: Any) -> tuple[Any, Any]:
+            y = tf.tensordot(tf.cast(image, tf.float32), weights, axes=[[3], [0]])
+            return tf.sigmoid(y[..., :1]), tf.tanh(y[..., 1:])
+
+        return generate
     extra: list[Any] = []
     if hasattr(loss, "extra_models"):
         import keras
@@ -602,11 +618,12 @@ def check_loss(spec: ComponentSpec, *, config: Any = None, resolution: int = 64,
             warped=warped, target=target, alpha=alpha, bgr=bgr, masked=alpha * bgr + (1 - alpha) * warped,
             side_outputs=sides, eye_mask=tf.constant(eye), discriminator=disc, mixup=tf.constant(0.3),
             latent=tf.identity(latent_raw),
+            generate=toy_generator(generator_weights[0]), generate_other=toy_generator(generator_weights[1]),
         )
         g_value = check.call("generator_loss", loss.generator_loss, inputs)
         d_value = check.call("discriminator_loss", loss.discriminator_loss, inputs) if uses_d else None
     _check_scalar(check, "generator_loss", g_value)
-    grads = tape.gradient(g_value, [bgr_raw, alpha_raw, *side_raw, latent_raw])
+    grads = tape.gradient(g_value, [bgr_raw, alpha_raw, *side_raw, latent_raw, *generator_weights])
     flowing = [g for g in grads if g is not None and float(tf.reduce_sum(tf.abs(g))) > 0.0]
     check.require(bool(flowing), "generator_loss has no gradient with respect to the generator outputs")
     finite = all(bool(np.isfinite(g.numpy()).all()) for g in flowing)

@@ -18,6 +18,7 @@ import tensorflow as tf
 from fswap.train.loss_api import LossComponent, LossInputs
 
 SIDES = ("a", "b")
+GROWTH_STEPS = 2000
 
 
 class NetworksLike(Protocol):
@@ -88,8 +89,12 @@ class TrainStep:
         extra = [v for m in self.extra_models for v in m.trainable_variables]
 
         def adam(lr: float) -> Any:
-            opt = keras.optimizers.Adam(learning_rate=lr, beta_1=beta_1, beta_2=beta_2, epsilon=1e-7)
-            return keras.optimizers.LossScaleOptimizer(opt) if loss_scaling else opt
+            return keras.optimizers.Adam(learning_rate=lr, beta_1=beta_1, beta_2=beta_2, epsilon=1e-7)
+
+        # dynamic loss scaling for float16: scale up the loss, skip updates with non-finite gradients
+        # (halving the scale), double it after GROWTH_STEPS good updates
+        self.loss_scale = tf.Variable(2.0**15, trainable=False, name="loss_scale") if loss_scaling else None
+        self.good_steps = tf.Variable(0, trainable=False, dtype=tf.int64, name="good_steps")
 
         enc = list(networks.encoder.trainable_variables)
         self.g_vars = {s: [*enc, *networks.decoders[s].trainable_variables] for s in SIDES}
@@ -178,8 +183,9 @@ class TrainStep:
                                     d_loss += self.scales[name] * value
                         if k == 0:
                             metrics[f"{s}/d_total"] = d_loss
+                        scaled = self._scaled(d_loss)  # while recording, so it can be differentiated
                         with tape.stop_recording():
-                            self._apply(self.d_opt[s], tape, d_loss, self.d_vars[s])
+                            self._apply(self.d_opt[s], tape, scaled, self.d_vars[s])
             g_losses = {}
             for s in SIDES:
                 g_loss = regularization(nets.encoder, nets.decoders[s])
@@ -188,15 +194,37 @@ class TrainStep:
                     metrics[f"{s}/{name}"] = value
                     g_loss += self.scales[name] * value
                 metrics[f"{s}/g_total"] = g_loss
-                g_losses[s] = g_loss
+                g_losses[s] = self._scaled(g_loss)
         for s in SIDES:
             self._apply(self.g_opt[s], tape, g_losses[s], self.g_vars[s])
         del tape
         return metrics
 
-    @staticmethod
-    def _apply(opt: Any, tape: tf.GradientTape, loss: Any, variables: list[Any]) -> None:
-        scaled = opt.scale_loss(loss) if hasattr(opt, "scale_loss") else loss
-        grads = tape.gradient(scaled, variables)
+    def _scaled(self, loss: Any) -> Any:
+        """The loss times the dynamic loss scale (float16); call it while the tape records."""
+        return loss if self.loss_scale is None else loss * self.loss_scale
+
+    def _apply(self, opt: Any, tape: tf.GradientTape, scaled_loss: Any, variables: list[Any]) -> None:
+        scale = self.loss_scale
+        grads = tape.gradient(scaled_loss, variables)
         pairs = [(g, v) for g, v in zip(grads, variables, strict=True) if g is not None]
-        opt.apply([g for g, _ in pairs], [v for _, v in pairs])
+        grads, used = [g for g, _ in pairs], [v for _, v in pairs]
+        if scale is None:
+            opt.apply(grads, used)
+            return
+        grads = [g / tf.cast(scale, g.dtype) for g in grads]
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
+        # a skipped update is an Adam step with zero gradients and learning rate 0: weights unchanged,
+        # no data-dependent branch around the optimizer
+        grads = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]
+        lr = opt.learning_rate
+        saved = tf.identity(lr)
+        lr.assign(tf.where(finite, saved, tf.zeros_like(saved)))
+        opt.apply(grads, used)
+        lr.assign(saved)
+        self.good_steps.assign(tf.where(finite, self.good_steps + 1, tf.zeros_like(self.good_steps)))
+        grow = tf.logical_and(finite, self.good_steps >= GROWTH_STEPS)
+        new_scale = tf.where(finite, tf.where(grow, tf.minimum(scale * 2.0, 2.0**24), scale),
+                             tf.maximum(scale * 0.5, 1.0))
+        scale.assign(new_scale)
+        self.good_steps.assign(tf.where(grow, tf.zeros_like(self.good_steps), self.good_steps))

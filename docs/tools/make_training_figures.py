@@ -8,7 +8,7 @@ a few hundred iterations show how previews and losses evolve early in training, 
     python docs/tools/make_training_figures.py --workdir /tmp/w  # keep the run somewhere else
 
 Writes docs/images/training-previews.png and docs/images/training-losses.png (palette PNGs, small).
-The run is resumable: running again with the same --workdir only redraws the figures.
+The run is resumable: running again with the same --workdir only redraws the figures (as does --no-train).
 """
 
 from __future__ import annotations
@@ -132,9 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, nargs="+", default=[50, 100, 200, 300],
                         help="Iterations shown in the preview figure.")
     parser.add_argument("--out", type=Path, default=IMAGES)
+    parser.add_argument("--no-train", action="store_true",
+                        help="Only draw the figures from the previews and history already in --workdir.")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    model = demo_run(args.workdir.resolve(), args.iterations, args.every)
+    if args.no_train:
+        model = args.workdir.resolve() / "work" / "model"
+    else:
+        model = demo_run(args.workdir.resolve(), args.iterations, args.every)
     preview_figure(model / "previews", args.show, args.out / "training-previews.png")
     loss_figure(model / "history.csv", args.out / "training-losses.png")
     for name in ("training-previews.png", "training-losses.png"):

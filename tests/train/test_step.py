@@ -10,6 +10,8 @@ from train_tiny import TinyNetworks
 
 from fswap.train.step import TrainStep
 
+pytestmark = pytest.mark.slow
+
 
 def _batch(seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)

@@ -76,16 +76,32 @@ class FaceRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaceRecord:
-        return cls(
-            file=str(data["file"]),
+        """A record from its JSON entry; ValueError for values that would be unsafe or unusable."""
+        file = str(data["file"])
+        if not file or Path(file).name != file or file in (".", ".."):
+            raise ValueError(f"file must be a plain file name inside the face set, received {file!r}")
+        record = cls(
+            file=file,
             source=str(data["source"]),
-            frame=int(data["frame"]),
-            face_index=int(data["face_index"]),
+            frame=_index(data["frame"], "frame"),
+            face_index=_index(data["face_index"], "face_index"),
             detection=Detection.from_json(data["detection"]),
             landmarks=data["landmarks"],
             matrix=data["matrix"],
             embedding=data.get("embedding"),
         )
+        for name in ("landmarks", "matrix"):
+            if not np.isfinite(getattr(record, name)).all():
+                raise ValueError(f"{name} must be finite numbers")
+        return record
+
+
+def _index(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value < 0:
+        raise ValueError(f"{name} must be a whole number ≥ 0, received {value!r}")
+    if isinstance(value, float) and (not np.isfinite(value) or not value.is_integer()):
+        raise ValueError(f"{name} must be a whole number ≥ 0, received {value!r}")
+    return int(value)
 
 
 @attrs.define
@@ -171,8 +187,9 @@ class FaceSet:
             masks = [str(m) for m in data.get("masks", [])]
             records = [FaceRecord.from_json(face) for face in data["faces"]]
             meta = dict(data.get("meta") or {})
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"{file}: malformed face entry ({type(exc).__name__}: {exc})") from exc
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            raise InputError(f"{file}: malformed face entry ({detail})") from exc
         if size <= 0:
             raise InputError(f"{file}: size must be positive, received {size}")
         return cls(path=path, size=size, masks=masks, records=records, meta=meta)

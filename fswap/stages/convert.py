@@ -18,6 +18,7 @@ from fswap.convert.engine import Converter, ConvertOptions
 from fswap.convert.layout import output_size
 from fswap.errors import InputError, StageError
 from fswap.frame_guard import FrameGuard, GuardedDetector
+from fswap.preflight import require_input
 from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages.convert_config import ConvertConfig
 from fswap.structure import unstructure
@@ -73,6 +74,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     """Convert [convert] input → output with the model in <workdir>/model/export (or [convert] model)."""
     from tqdm import tqdm
 
+    require_input(config.input, f"{ctx.pipeline.source.name} [convert]")
     probe = open_frames(config.input)
     fps = probe.fps or config.fps
     start = round(config.start * fps)

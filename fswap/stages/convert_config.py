@@ -128,6 +128,14 @@ class ConvertConfig:
         where = f"{pipeline.source.name} [convert]"
         if self.output is not None and self.input.resolve() == self.output.resolve():
             raise ConfigError(f"{where}: output {self.output} would overwrite the input")
+        extract = pipeline.stages.get("extract")
+        if self.output is not None and extract is not None and hasattr(extract, "sides"):
+            for name, side in extract.sides().items():
+                for used in (side.input, getattr(side, "reference", None)):
+                    if used is not None and Path(used).resolve() == self.output.resolve():
+                        raise ConfigError(
+                            f"{where}: output {self.output} would overwrite the input of [extract.{name}]"
+                        )
         if self.detect_every_n > 1 and self.tracker is not None and self.tracker.name == "none":
             raise ConfigError(
                 f"{where}: detect_every_n = {self.detect_every_n} needs a tracker that predicts the frames "

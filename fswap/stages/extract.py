@@ -15,6 +15,7 @@ from fswap.errors import FswapError, InputError, StageError
 from fswap.extract.alignment import square_crop
 from fswap.extract.writer import FaceSetWriter
 from fswap.frame_guard import FrameGuard, check_aligned
+from fswap.preflight import require_input
 from fswap.run import RunContext, StageResult
 from fswap.stages.extract_config import ExtractConfig, ExtractSide, mask_names
 from fswap.structure import unstructure
@@ -299,6 +300,11 @@ def _check_found(
 
 def run_extract(ctx: RunContext, config: ExtractConfig) -> StageResult:
     """Extract the face sets of sides a and b into workdir/faces/<side>."""
+    for name, side in config.sides().items():
+        where = f"{ctx.pipeline.source.name} [extract.{name}]"
+        require_input(side.input, where)
+        if side.reference is not None and config.policy == "identity":
+            require_input(side.reference, where, what="an image of the person or a .npy embedding")
     parts = ExtractComponents.build(config)
     ctx.pm.hook.fswap_pipeline_built(pipeline=parts)
     summary: dict[str, Any] = {}

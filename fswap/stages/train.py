@@ -10,7 +10,8 @@ from typing import Any
 
 from fswap.builder import build
 from fswap.data.pipeline import BatchMaker, load_faces, make_dataset, preview_faces
-from fswap.errors import InputError, PluginError, StageError
+from fswap.errors import ConfigError, InputError, PluginError, StageError
+from fswap.preflight import checkpoint_mismatch, read_model_settings, record_model_settings
 from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages.train_config import TrainStageConfig
 from fswap.structure import unstructure
@@ -77,8 +78,20 @@ def run_train(ctx: RunContext, config: TrainStageConfig) -> StageResult:
             faces[side] = load_faces(wd.faceset(side), config.eye_mask)
         except InputError as exc:
             raise StageError(f"train: face set {side} unusable: {exc} (run the extract stage first)") from exc
+    for side in SIDES:
+        if len(faces[side]) < config.batch_size:
+            raise ConfigError(
+                f"{ctx.pipeline.source.name} [train]: batch_size = {config.batch_size} does not fit face set "
+                f"{side} ({len(faces[side])} faces); use an even batch_size ≤ {len(faces[side])} or extract "
+                "more faces"
+            )
     if not ctx.resume:
         clear_training_outputs(ctx)
+    model_settings = unstructure(config.model)
+    recorded = read_model_settings(wd.checkpoints)
+    if recorded is None:
+        wd.checkpoints.mkdir(parents=True, exist_ok=True)
+        record_model_settings(wd.checkpoints, model_settings)
     wd.model.mkdir(parents=True, exist_ok=True)
     resolution = config.model.resolution
     maker = BatchMaker(faces=faces, resolution=resolution, batch_size=config.batch_size,
@@ -111,7 +124,12 @@ def run_train(ctx: RunContext, config: TrainStageConfig) -> StageResult:
         previews = {s: preview_faces(faces[s], resolution) for s in SIDES}
         trainer = Trainer(step, schedule, settings, folders, lambda start: make_dataset(maker, start),
                           previews, progress=ctx.progress)
-        result = trainer.run(resume=ctx.resume)
+        try:
+            result = trainer.run(resume=ctx.resume)
+        except InputError as exc:  # checkpoints of another model: say which settings differ
+            where = f"{ctx.pipeline.source.name} [train.model]"
+            raise checkpoint_mismatch(exc, recorded, model_settings, where) from exc
+        record_model_settings(wd.checkpoints, model_settings)
         outputs = {"checkpoints": wd.checkpoints, "previews": wd.previews, "history": folders.history,
                    "logs": wd.logs}
         if config.export and result["iteration"] > 0:

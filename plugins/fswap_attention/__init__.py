@@ -13,7 +13,8 @@ _FACTORY = "fswap_attention.layers:SelfAttentionBlock"
 SPECS: list[ComponentSpec] = [
     ComponentSpec(kind="attention", name="self_attention", factory=_FACTORY,
                   config=SelfAttentionConfig, aliases=("sagan",),
-                  summary="SAGAN self-attention, γ initialised to 0 (full N×N attention matrix)."),
+                  summary="SAGAN self-attention, γ initialised to 0 (queries in blocks automatically at "
+                          "large N; exact)."),
     ComponentSpec(kind="attention", name="chunked_self_attention",
                   factory=_FACTORY, config=ChunkedSelfAttentionConfig,
                   summary="The same attention computed in query blocks (bounded memory, equal outputs)."),

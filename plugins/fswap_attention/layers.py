@@ -15,10 +15,29 @@ from keras import ops
 PACKAGE = "fswap_attention"
 
 
+AUTO_MAX_PLAIN = 1024
+"""With query_block = 0 (automatic), up to this many positions are computed in one N×N matrix."""
+AUTO_BLOCK = 128
+"""With query_block = 0 and more positions, queries go in blocks of this size: a block's scores
+(128 × 4096 floats = 2 MiB per sample at 64×64) stay in cache, where the full 64 MiB matrix streams
+through memory three times (scores, softmax, weights·values). 2.5–3× faster on the CPU, same outputs
+(bench/attention.py)."""
+
+
+def effective_block(query_block: int, positions: int) -> int:
+    """Queries per block for `positions` (0: one plain N×N product). `query_block` 0 is automatic."""
+    if positions < 0:
+        return 0
+    block = query_block if query_block > 0 else (AUTO_BLOCK if positions > AUTO_MAX_PLAIN else 0)
+    return 0 if block >= positions else block
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class SelfAttention(keras.layers.Layer):
     """Self-attention over all H·W positions. `query_block` > 0 evaluates the queries in blocks of that
-    size (each block still attends to every key, so the result equals the plain computation)."""
+    size (each block still attends to every key, so the result equals the plain computation); 0 picks
+    the faster form by size (plain up to AUTO_MAX_PLAIN positions, else blocks of AUTO_BLOCK); a value
+    ≥ H·W forces the plain N×N product."""
 
     def __init__(self, key_ratio: int = 8, query_block: int = 0, weight_decay: float = 0.0,
                  recompute: bool = False, **kwargs: Any) -> None:
@@ -61,8 +80,8 @@ class SelfAttention(keras.layers.Layer):
         q = self._project(flat, self.query_kernel, self.query_bias)
         k_t = ops.transpose(self._project(flat, self.key_kernel, self.key_bias), (0, 2, 1))
         v = self._project(flat, self.value_kernel, self.value_bias)
-        block = self.query_block
-        if block <= 0 or positions < 0 or block >= positions:
+        block = effective_block(self.query_block, positions)
+        if block == 0:
             attended = self._attend(q, k_t, v)
         else:
             attend = self._attend

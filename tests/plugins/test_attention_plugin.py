@@ -124,3 +124,37 @@ def test_recomputed_blocks_give_the_same_gradients_inside_tf_function() -> None:
     for a, b in zip(grads(plain), grads(recomputed), strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
     assert SelfAttention.from_config(recomputed.get_config()).recompute is True
+
+
+def test_automatic_block_choice() -> None:
+    from fswap_attention.layers import AUTO_BLOCK, AUTO_MAX_PLAIN, effective_block
+
+    assert effective_block(0, AUTO_MAX_PLAIN) == 0  # small maps: one plain N×N product
+    assert effective_block(0, 4096) == AUTO_BLOCK  # the decoder's 64×64 site: blocked
+    assert effective_block(0, -1) == 0  # unknown size: plain
+    assert effective_block(300, 4096) == 300  # an explicit block is kept
+    assert effective_block(4096, 4096) == 0  # a block ≥ N forces plain
+
+
+def test_automatic_blocks_at_64x64_equal_plain_outputs_and_gradients() -> None:
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(5).normal(size=(1, 64, 64, 16)).astype(np.float32))
+    plain, auto = SelfAttention(query_block=64 * 64), SelfAttention()
+    _with_gamma(plain, x.numpy(), 0.8)
+    auto(x)
+    auto.set_weights(plain.get_weights())
+    outputs, grads = [], []
+    for layer in (plain, auto):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(tf.sin(y))
+        outputs.append(y.numpy())
+        grads.append(tape.gradient(loss, [x, *[w.value for w in layer.trainable_weights]]))
+    np.testing.assert_allclose(outputs[1], outputs[0], rtol=1e-5, atol=1e-5)
+    # the key bias's true gradient is 0 (softmax ignores a per-row shift): its float32 value is round-off,
+    # so differences are judged against the largest gradient (~1e3 here), not elementwise
+    scale = max(float(np.abs(g.numpy()).max()) for g in grads[0])
+    for a, b in zip(*grads, strict=True):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-6 * scale)

@@ -90,16 +90,37 @@ def read_metadata(folder: Path) -> dict[str, Any]:
 
 def import_components(metadata: dict[str, Any], source: Path) -> None:
     """Import each recorded component's factory module so its Keras layers are registered."""
+    allowed = _plugin_packages()
     for path, info in metadata.get("components", {}).items():
         module = str(info["factory"]).partition(":")[0]
+        needs = (
+            f"{source}: the model's {path} uses {info['kind']} '{info['name']}' from plugin "
+            f"'{info['plugin']}' (distribution {info['distribution']} {info['version']}), which is not "
+        )
+        install = f"install {info['distribution']} to load this model"
+        if module.partition(".")[0] not in allowed:  # a model file never makes fswap import other code
+            raise PluginError(f"{needs}an installed fswap plugin; {install}")
         try:
             importlib.import_module(module)
         except ImportError as exc:
-            raise PluginError(
-                f"{source}: the model's {path} uses {info['kind']} '{info['name']}' from plugin "
-                f"'{info['plugin']}' (distribution {info['distribution']} {info['version']}), which is not "
-                f"importable ({exc}); install {info['distribution']} to load this model"
-            ) from exc
+            raise PluginError(f"{needs}importable ({exc}); {install}") from exc
+
+
+def _plugin_packages() -> set[str]:
+    """Top-level packages a model file may name: those of enabled `fswap.plugins` entry points and those
+    already imported (re-importing them runs no new code; plugins registered in-process live there)."""
+    import importlib.metadata as md
+    import sys
+
+    from fswap.plugins import ENTRY_POINT_GROUP, disabled_plugins
+
+    off = disabled_plugins()
+    names = {
+        ep.value.partition(":")[0].partition(".")[0]
+        for ep in md.entry_points(group=ENTRY_POINT_GROUP)
+        if ep.name not in off
+    }
+    return names | {name.partition(".")[0] for name in list(sys.modules)}
 
 
 def load_network(folder: Path, name: str, metadata: dict[str, Any] | None = None) -> keras.Model:

@@ -1,12 +1,14 @@
 """A plugin that misbehaves on purpose, registered as a real `fswap.plugins` entry point by the tests.
 
 Its detector `faulty` finds one face per frame at a fixed place (no TensorFlow, so CLI runs are fast) and,
-depending on `mode`, raises on frames marked with a magenta top-left pixel, returns the wrong type, finds
-nothing or finds two faces. The `explodes` detector raises while being built.
+depending on `mode`, raises on (or kills its process at) frames marked with a magenta top-left pixel,
+returns the wrong type, finds nothing or finds two faces. The `explodes` detector raises while being built.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 from typing import Any
 
 import attrs
@@ -16,7 +18,7 @@ from fswap import ComponentSpec, Kind, hookimpl, option
 from fswap.options import one_of
 
 MARK = (255, 0, 255)  # BGR of the top-left pixel of a frame the detector should fail on
-MODES = ("ok", "raise_on_marked", "wrong_type", "none", "two")
+MODES = ("ok", "raise_on_marked", "kill_on_marked", "wrong_type", "none", "two")
 
 
 @attrs.frozen(kw_only=True)
@@ -62,6 +64,8 @@ class FaultyDetector:
         for frame in frames:
             if mode == "raise_on_marked" and is_marked(frame):
                 raise RuntimeError("cannot cope with\nthis frame")
+            if mode == "kill_on_marked" and is_marked(frame):  # a crash or `kill -9` mid-run
+                os.kill(os.getpid(), signal.SIGKILL)
             if mode == "none":
                 out.append([])
             elif mode == "two":

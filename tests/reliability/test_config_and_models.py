@@ -105,3 +105,19 @@ def test_checkpoints_of_another_resolution_say_what_differs(
     assert "resolution: checkpoints 64, now 128" in line and "--fresh" in line
     assert sorted(p.name for p in checkpoints.iterdir()) == before  # nothing lost
     assert json.loads((checkpoints / "model_settings.json").read_text())["resolution"] == 64
+
+
+@pytest.mark.slow
+def test_empty_face_set_is_one_line(faces: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fswap.data.faceset import FaceSet
+
+    empty = FaceSet.open(faces / "work" / "faces" / "b")
+    empty.records = []
+    empty.save()
+    rc, err = _train(faces, capsys)
+    assert rc == 2
+    (line,) = [x for x in err.splitlines() if x.strip()]
+    assert line == (
+        f"fswap: error: train: face set b unusable: {faces / 'work' / 'faces' / 'b'}: the face set is empty; "
+        "extract faces before training (run the extract stage first)"
+    )

@@ -60,6 +60,29 @@ def find_weights(spec: WeightsSpec, configured: Path | None) -> Path:
     )
 
 
+_SIGNATURES = {
+    ".h5": (b"\x89HDF\r\n\x1a\n", "an HDF5 (.h5) file"),
+    ".hdf5": (b"\x89HDF\r\n\x1a\n", "an HDF5 (.h5) file"),
+    ".keras": (b"PK\x03\x04", "a .keras (zip) file"),
+    ".npz": (b"PK\x03\x04", "an .npz (zip) file"),
+}
+
+
+def _check_format(spec: WeightsSpec, path: Path, source: Path | None) -> None:
+    """Refuse a file whose first bytes do not match the format its name promises (an HTML error page, a
+    truncated download, a wrong file) — the only check possible where a spec declares no checksum."""
+    signature, what = _SIGNATURES.get(Path(spec.filename).suffix.lower(), (None, ""))
+    if signature is None:
+        return
+    with path.open("rb") as fh:
+        head = fh.read(len(signature))
+    if head != signature:
+        origin = source if source is not None else spec.url
+        raise WeightsError(
+            f"{origin}: not {what} as '{spec.name}' ({spec.filename}) needs; the file was not kept"
+        )
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -101,6 +124,7 @@ def fetch(
                     raise WeightsError(f"cannot download '{spec.name}' from {spec.url}: {exc}") from exc
             out.flush()
             os.fsync(out.fileno())
+        _check_format(spec, tmp, source)
         if spec.sha256 is not None:
             actual = sha256_of(tmp)
             if actual != spec.sha256:

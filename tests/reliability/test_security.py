@@ -123,3 +123,26 @@ def test_model_json_cannot_make_fswap_import_other_modules(saved_model: Path, tm
     finally:
         sys.path.remove(str(evil))
     assert not marker.exists()
+
+
+def test_weights_fetch_from_a_local_file_offline_checks_the_format(tmp_path: Path, fswap_cli) -> None:
+    """`fswap weights fetch NAME --from-file` works without network; for the shipped specs (which declare
+    no sha256) a file that is not HDF5 is refused and nothing lands in the cache."""
+    import h5py
+
+    cache = tmp_path / "cache"
+    env = {"FSWAP_CACHE_DIR": str(cache), "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+    junk = tmp_path / "junk.h5"
+    junk.write_text("<html>404 Not Found</html>")
+    done = fswap_cli("weights", "fetch", "facenet512", "--from-file", str(junk), env=env)
+    assert done.returncode == 2
+    assert done.error_lines[-1].startswith(f"fswap: error: {junk}: not an HDF5 (.h5) file as 'facenet512'")
+    assert not list(cache.rglob("*.h5")) and not list(cache.rglob("*.part"))
+
+    good = tmp_path / "weights.h5"
+    with h5py.File(good, "w") as fh:
+        fh.create_dataset("w", data=[1.0, 2.0])
+    done = fswap_cli("weights", "fetch", "facenet512", "--from-file", str(good), env=env)
+    assert done.returncode == 0, done.stderr
+    cached = Path(done.stdout.strip())
+    assert cached.is_relative_to(cache) and cached.read_bytes() == good.read_bytes()

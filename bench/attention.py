@@ -1,7 +1,9 @@
 """Self-attention cost at the decoder's 64×64 site (N = 4096 positions): plain (full N×N matrix, the
-baseline) vs query-chunked evaluation. Each variant runs in a fresh process so peak memory is its own.
+baseline) vs query-chunked evaluation, including the automatic choice of `self_attention` (query_block 0).
+Each variant runs in a fresh process so peak memory is its own; the variants run in turn for --rounds
+rounds (interleaved, so load from other processes hits all alike) and the medians are reported.
 
-Usage: python -m bench.attention [--batch 4] [--channels 64] [--size 64] [--reps 5]
+Usage: python -m bench.attention [--batch 4] [--channels 64] [--size 64] [--reps 5] [--rounds 2]
 Prints JSON (ms per forward, per forward+backward, peak RSS MiB, max |difference| to the baseline).
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -63,6 +66,7 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=64)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--recompute", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -71,16 +75,26 @@ def main() -> None:
         print(json.dumps(result))
         return
     n = args.size * args.size
-    variants = [(0, False), (1024, False), (256, False), (256, True)]  # first = plain (baseline)
+    plain = 1 << 30  # any block ≥ N forces the plain N×N product
+    variants = [(plain, False), (0, False), (1024, False), (256, False), (128, False), (256, True)]
+    rounds: list[list[dict[str, Any]]] = [[] for _ in variants]
+    for _ in range(args.rounds):
+        for i, (block, recompute) in enumerate(variants):
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.attention", "--child", str(block), "--batch", str(args.batch),
+                 "--channels", str(args.channels), "--size", str(args.size), "--reps", str(args.reps),
+                 *(["--recompute"] if recompute else [])],
+                capture_output=True, text=True, check=True,
+            )
+            rounds[i].append(json.loads(out.stdout.strip().splitlines()[-1]))
     runs = []
-    for block, recompute in variants:
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.attention", "--child", str(block), "--batch", str(args.batch),
-             "--channels", str(args.channels), "--size", str(args.size), "--reps", str(args.reps),
-             *(["--recompute"] if recompute else [])],
-            capture_output=True, text=True, check=True,
-        )
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for (block, _), per_round in zip(variants, rounds, strict=True):
+        run = dict(per_round[0])
+        run["query_block"] = "plain" if block == plain else ("auto" if block == 0 else block)
+        for key in ("forward_ms", "train_step_ms", "peak_rss_mb"):
+            run[key] = round(statistics.median(r[key] for r in per_round), 1)
+            run[f"{key}_all"] = [r[key] for r in per_round]
+        runs.append(run)
     baseline = runs[0]["output_sample"]
     for run in runs:
         sample = run.pop("output_sample")
@@ -91,6 +105,9 @@ def main() -> None:
         "machine": machine(), "batch": args.batch, "channels": args.channels, "positions": n,
         "attention_matrix_mb_plain": round(args.batch * n * n * 4 / 2**20, 1),
         "runs": runs,
+        "speedup_auto_vs_plain": {
+            key: round(runs[0][f"{key}_ms"] / runs[1][f"{key}_ms"], 2) for key in ("forward", "train_step")
+        },
     })
 
 

@@ -21,7 +21,8 @@ def peak_rss_mb() -> float:
 
 def machine() -> dict[str, Any]:
     """Where the numbers were measured."""
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()}
+    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
+            "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()]}
 
 
 def emit(name: str, result: dict[str, Any]) -> None:

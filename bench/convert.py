@@ -9,7 +9,7 @@ Each mode reads the clip, converts and writes H.264 (end to end). Reported: fram
 pass that is not timed), speed-up over the baseline, mean absolute difference of each mode's output frames
 against the baseline's (0–255 scale), and the process's peak RSS.
 
-Usage: python bench/convert.py [--frames 60] [--every-n 5] [--resolution 64] [--capacity lite]
+Usage: python -m bench.convert [--frames 60] [--every-n 5] [--resolution 64] [--capacity lite]
 The model is random (never trained): speed does not depend on the weights, and the MAD compares the
 pipelines, not the swap quality.
 """
@@ -17,21 +17,40 @@ pipelines, not the swap quality.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from bench.common import emit
 
-def main() -> None:
+
+def force_plain_attention(model: Any) -> bool:
+    """Make every SelfAttention layer in `model` (nested models too) use one N×N matrix, before its first
+    call traces it; True when there was one. The baseline for the automatic query blocks."""
+    from fswap_attention.layers import SelfAttention
+
+    found = False
+    for layer in getattr(model, "layers", []):
+        if isinstance(layer, SelfAttention):
+            layer.query_block = 1 << 30
+            found = True
+        else:
+            found = force_plain_attention(layer) or found
+    return found
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes per mode, interleaved")
     parser.add_argument("--every-n", type=int, default=5)
     parser.add_argument("--batch-frames", type=int, default=16)
     parser.add_argument("--resolution", type=int, default=64)
@@ -42,8 +61,9 @@ def main() -> None:
     )
     parser.add_argument("--detector-batch", type=int, default=8, help="MTCNN frames per network call")
     parser.add_argument("--min-face", type=int, default=20, help="MTCNN min_face_size (pyramid start)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
+    load_at_start = [round(v, 2) for v in os.getloadavg()]
     import keras
     import tensorflow as tf
 
@@ -86,12 +106,12 @@ def main() -> None:
     pipeline = parse_pipeline(toml, source=tmp / "pipeline.toml", catalog=catalog)
     cfg = pipeline.stages["convert"]
 
-    def converter_for(options: ConvertOptions) -> Converter:
+    def converter_for(options: ConvertOptions, gen: FaceGenerator) -> Converter:
         return Converter(
             detector=build(cfg.detector),
             aligner=build(cfg.aligner),
             tracker=build(cfg.tracker),
-            generator=generator,
+            generator=gen,
             color=build(cfg.color),
             blender=build(cfg.blender),
             options=options,
@@ -109,64 +129,78 @@ def main() -> None:
         session.close()
         return outputs, time.perf_counter() - start
 
+    fast = f"every_{args.every_n}"
     modes = {
-        "baseline": ConvertOptions(detect_every_n=1, batch_frames=1, single_face_calls=True),
-        "every_frame": ConvertOptions(detect_every_n=1, batch_frames=args.batch_frames),
-        f"every_{args.every_n}": ConvertOptions(detect_every_n=args.every_n, batch_frames=args.batch_frames),
+        "baseline": (ConvertOptions(detect_every_n=1, batch_frames=1, single_face_calls=True), generator),
+        "every_frame": (ConvertOptions(detect_every_n=1, batch_frames=args.batch_frames), generator),
+        fast: (ConvertOptions(detect_every_n=args.every_n, batch_frames=args.batch_frames), generator),
     }
-    results: dict[str, dict] = {}
-    reference: list | None = None
-    for name, options in modes.items():
-        converter = converter_for(options)
+    plain = FaceGenerator.load(tmp / "model", "a_to_b", batch_size=64)
+    if force_plain_attention(plain.model):  # the same weights with one N×N matrix per attention site
+        modes[f"{fast}_plain_attention"] = (modes[fast][0], plain)
+    converters = {name: converter_for(options, gen) for name, (options, gen) in modes.items()}
+    for converter in converters.values():
         convert(converter, frames=min(args.frames, 2 * args.batch_frames))  # warm-up: tracing, caches
-        outputs, seconds = convert(converter)
-        stats = converter.stats
-        if reference is None:
-            reference = outputs
+    timings: dict[str, list[float]] = {name: [] for name in modes}
+    outputs: dict[str, list] = {}
+    for _ in range(args.repeats):  # interleaved, so load from other processes hits every mode alike
+        for name, converter in converters.items():
+            converter.stats = type(converter.stats)()
+            outputs[name], seconds = convert(converter)
+            timings[name].append(seconds)
+    reference = outputs["baseline"]
+    results: dict[str, dict] = {}
+    for name, converter in converters.items():
+        frames = outputs[name]
         mad = float(
-            np.mean([np.abs(a.astype(np.int16) - b).mean() for a, b in zip(outputs, reference, strict=True)])
+            np.mean([np.abs(a.astype(np.int16) - b).mean() for a, b in zip(frames, reference, strict=True)])
         )
+        seconds = statistics.median(timings[name])
+        stats = converter.stats
         results[name] = {
-            "frames": len(outputs),
-            "seconds": round(seconds, 3),
-            "fps": round(len(outputs) / seconds, 2),
+            "frames": len(frames),
+            "seconds_median": round(seconds, 3),
+            "seconds_all": [round(t, 3) for t in timings[name]],
+            "fps": round(len(frames) / seconds, 2),
+            "fps_best": round(len(frames) / min(timings[name]), 2),
             "mad_vs_baseline": round(mad, 3),
-            "seconds_detecting": round(stats.detect_seconds, 3),
-            "seconds_generating": round(stats.generate_seconds, 3),
-            "generator_calls": stats.generator_calls,
-            "peak_rss_mb_so_far": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "seconds_detecting_last": round(stats.detect_seconds, 3),
+            "seconds_generating_last": round(stats.generate_seconds, 3),
+            "generator_calls_last": stats.generator_calls,
         }
     base = results["baseline"]["fps"]
     for r in results.values():
         r["speedup_vs_baseline"] = round(r["fps"] / base, 2)
-    print(
-        json.dumps(
-            {
-                "benchmark": "convert",
-                "clip": {"size": [640, 360], "frames": args.frames, "fps": 25},
-                "model": {
-                    "resolution": args.resolution,
-                    "capacity": args.capacity,
-                    "width_divisor": args.width_divisor,
-                    "attention": args.attention,
-                    "random_weights": True,
-                },
-                "every_n": args.every_n,
-                "detector": {"batch_size": args.detector_batch, "min_face_size": args.min_face},
-                "batch_frames": args.batch_frames,
-                "modes": results,
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                "target_issue9": {"fps": 25, "speedup_vs_baseline": 3},
-                "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()],
-                "machine": {
-                    "python": platform.python_version(),
-                    "tensorflow": tf.__version__,
-                    "cpus": len(os.sched_getaffinity(0)),
-                    "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-                },
+    for name, r in results.items():
+        paired = [b / t for t, b in zip(timings[name], timings["baseline"], strict=True)]
+        r["speedup_vs_baseline_paired_median"] = round(statistics.median(paired), 2)
+    emit(
+        "convert",
+        {
+            "benchmark": "convert",
+            "clip": {"size": [640, 360], "frames": args.frames, "fps": 25},
+            "model": {
+                "resolution": args.resolution,
+                "capacity": args.capacity,
+                "width_divisor": args.width_divisor,
+                "attention": args.attention,
+                "random_weights": True,
             },
-            indent=2,
-        )
+            "every_n": args.every_n,
+            "detector": {"batch_size": args.detector_batch, "min_face_size": args.min_face},
+            "batch_frames": args.batch_frames,
+            "modes": results,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "target_issue9": {"fps": 25, "speedup_vs_baseline": 3},
+            "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()],
+            "load_average_at_start": load_at_start,
+            "machine": {
+                "python": platform.python_version(),
+                "tensorflow": tf.__version__,
+                "cpus": len(os.sched_getaffinity(0)),
+                "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+            },
+        },
     )
 
 

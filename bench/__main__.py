@@ -1,0 +1,106 @@
+"""Run every benchmark, each in its own process (own peak RSS), and keep its JSON in bench/results/.
+
+Usage: python -m bench [--quick] [--only extract,convert,train,attention] [--plot]
+--quick: fewer frames, steps and repeats (a few minutes in all, for checking that everything runs);
+the default is the full pass whose numbers docs/performance.md reports. Each benchmark measures its own
+baseline in the same process, interleaved with the candidate. A summary of the headline numbers against
+the targets of issue 9 is printed at the end and stored in bench/results/summary.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+from bench.common import RESULTS, emit, machine
+
+FULL: dict[str, list[str]] = {
+    "attention": ["--reps", "3", "--rounds", "2"],
+    "extract": ["--frames", "32"],
+    "convert": ["--frames", "40", "--repeats", "2", "--min-face", "40"],
+    "train": ["--baseline", "--configs", "64:standard", "--precisions", "float32,bfloat16",
+              "--steps", "4", "--rounds", "2"],
+}
+QUICK: dict[str, list[str]] = {
+    "attention": ["--reps", "2", "--rounds", "1", "--batch", "2"],
+    "extract": ["--frames", "12"],
+    "convert": ["--frames", "20", "--repeats", "1", "--batch-frames", "8", "--min-face", "40"],
+    "train": ["--baseline", "--configs", "64:standard", "--precisions", "float32,bfloat16",
+              "--steps", "2", "--rounds", "1", "--warmup", "1"],
+}
+
+
+def run(name: str, args: list[str]) -> dict[str, Any]:
+    """Run bench.<name> in a child process; its JSON is read back from bench/results/<name>.json."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", f"bench.{name}", *args], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = round(time.perf_counter() - started, 1)
+    if proc.returncode != 0:
+        tail = proc.stderr.strip().splitlines()[-5:]
+        print(f"bench.{name} failed (exit {proc.returncode}):\n  " + "\n  ".join(tail), file=sys.stderr)
+        return {"error": tail, "seconds": seconds}
+    print(f"bench.{name}: done in {seconds} s", file=sys.stderr)
+    return {"seconds": seconds, **json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))}
+
+
+def summarize(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The headline number of each target (None where a benchmark did not run or failed)."""
+    out: dict[str, Any] = {}
+    ext = results.get("extract", {}).get("results", {}).get("640x360", {})
+    if ext:
+        out["extract_faces_per_s_640x360"] = {m: r["faces_per_s"] for m, r in ext.items()}
+    conv = results.get("convert", {}).get("modes", {})
+    if conv:
+        out["convert_fps_640x360"] = {m: r["fps"] for m, r in conv.items()}
+        out["convert_speedup_vs_baseline"] = {m: r["speedup_vs_baseline"] for m, r in conv.items()}
+        out["convert_mad_vs_baseline"] = {m: r["mad_vs_baseline"] for m, r in conv.items()}
+    for row in results.get("train", {}).get("results", []):
+        if "fswap" not in row:
+            continue
+        key = f'{row["resolution"]}:{row["capacity"]}:{row["precision"]}'
+        out.setdefault("train", {})[key] = {
+            "images_per_s": row["fswap"]["images_per_s"],
+            "ratio_to_hand_written": row.get("ratio_fswap_to_baseline"),
+            "share_of_float32_matmul_peak": row.get("share_of_float32_matmul_peak"),
+            "peak_rss_mb": row.get("peak_rss_mb"),
+        }
+    if results.get("train", {}).get("speedup"):
+        out["train_speedup"] = results["train"]["speedup"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a fast pass (fewer frames, steps, repeats)")
+    parser.add_argument("--only", default="", help="comma-separated subset of " + ",".join(FULL))
+    parser.add_argument("--plot", action="store_true", help="then draw docs/images/performance.png")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    names = [n for n in args.only.split(",") if n] or list(plan)
+    unknown = sorted(set(names) - set(plan))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(plan)}")
+    start_machine = machine()
+    results = {name: run(name, plan[name]) for name in names}
+    summary = {"quick": args.quick, "benchmarks": {n: {"seconds": r.get("seconds"), "ok": "error" not in r}
+                                                   for n, r in results.items()},
+               "machine_at_start": start_machine, "machine_at_end": machine(), **summarize(results)}
+    emit("summary", summary)
+    if args.plot:
+        from bench.plot import main as plot
+
+        plot([])
+    if any("error" in r for r in results.values()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

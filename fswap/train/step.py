@@ -84,7 +84,7 @@ class TrainStep:
         }
         self.uses_d = any(loss.uses_discriminator for loss in self.losses.values())
         self.critic_steps = {name: max(1, int(getattr(loss, "critic_steps", 1)))
-                             for name, loss in self.losses.items()}
+                             for name, loss in self.losses.items() if loss.uses_discriminator}
         self.extra_models = owned_models(self.losses.values(), networks)
         extra = [v for m in self.extra_models for v in m.trainable_variables]
 
@@ -177,7 +177,7 @@ class TrainStep:
                     for k in range(max(self.critic_steps.values())):  # k > 0: terms with critic_steps > k
                         d_loss = regularization(nets.discriminators[s], *self.extra_models)
                         for name, loss in self.losses.items():
-                            if loss.uses_discriminator and self.critic_steps[name] > k:
+                            if self.critic_steps.get(name, 0) > k:
                                 value = loss.discriminator_loss(inputs[s])
                                 if value is not None:
                                     d_loss += self.scales[name] * value

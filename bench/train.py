@@ -268,6 +268,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(run_one(json.loads(args.one))), flush=True)
         return
 
+    load_before = os.getloadavg()
     peak = {"float32": round(matmul_peak("float32"), 1), "bfloat16": round(matmul_peak("bfloat16"), 1)}
     results = []
     for cfg in args.configs.split(","):
@@ -295,8 +296,10 @@ def main(argv: list[str] | None = None) -> None:
         if prec != "float32" and ref and "fswap" in row and "fswap" in ref:
             speedups[f"{res}:{cap}:{prec}_vs_float32"] = round(
                 row["fswap"]["images_per_s"] / ref["fswap"]["images_per_s"], 3)
-    emit("train", {"machine": machine(), "matmul_peak_gflops": peak, "results": results,
-                   "speedup": speedups})
+    # other processes on the machine distort every number: the load averages say how busy it was
+    load = {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}
+    emit("train", {"machine": machine(), "load_average_1_5_15min": load, "matmul_peak_gflops": peak,
+                   "results": results, "speedup": speedups})
 
 
 if __name__ == "__main__":

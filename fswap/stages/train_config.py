@@ -51,7 +51,7 @@ class TrainStageConfig:
     iterations: int = option(40000, help="Total training iterations (each trains D and G of both sides).",
                              validator=at_least(1))
     batch_size: int = option(8, help="Faces per side per iteration (even).", validator=_even)
-    model: ModelConfig = option(help="The networks ([train.model]).")  # noqa: RUF009
+    model: ModelConfig = option(help="The networks ([train.model]).")
     losses: tuple[ComponentChoice, ...] = component_list(
         Kind.LOSS, DEFAULT_LOSSES,
         help="Weighted loss terms, one table each: [train.losses.<name>] with weight = … ",
@@ -60,7 +60,7 @@ class TrainStageConfig:
         REFERENCE_PHASES,
         help="Phase table ([[train.schedule]] rows with start, off, mask_margin, lr_factor, swap_decoders).",
     )
-    augment: AugmentConfig = option(help="Augmentation ([train.augment]).")  # noqa: RUF009
+    augment: AugmentConfig = option(help="Augmentation ([train.augment]).")
     lr_generator: float = option(1e-4, help="Adam learning rate of the generators.", validator=at_least(0.0))
     lr_discriminator: float = option(2e-4, help="Adam learning rate of the discriminators.",
                                      validator=at_least(0.0))

@@ -161,3 +161,20 @@ def test_plugin_registers_loss_and_weights() -> None:
     (weights,) = fswap_vggface.fswap_register_weights()
     assert weights.name == "vggface-resnet50" and weights.url.startswith("https://")
     assert "non-commercial" in weights.licence
+
+
+def test_perceptual_term_trains_inside_the_compiled_step_with_a_frozen_backbone() -> None:
+    from fswap_vggface.loss import VggFacePerceptualLoss
+
+    from fswap.train.step import TrainStep
+    from fswap.train.toys import TinyNetworks
+
+    loss = VggFacePerceptualLoss(VggFaceLossConfig(backbone="mtcnn_onet"))
+    step = TrainStep(TinyNetworks(seed=0), {"vggface": loss}, lr_generator=1e-3)
+    rng = np.random.default_rng(0)
+    one = [rng.uniform(-1, 1, (4, 32, 32, 3)).astype("f4"), rng.uniform(-1, 1, (4, 32, 32, 3)).astype("f4"),
+           rng.uniform(0, 1, (4, 32, 32, 1)).astype("f4")]
+    frozen = loss.features.net.conv1.kernel.numpy().copy()
+    values = [float(step(one * 2, 0.3)["a/vggface"]) for _ in range(4)]
+    assert values[-1] < values[0]
+    np.testing.assert_array_equal(frozen, loss.features.net.conv1.kernel.numpy())

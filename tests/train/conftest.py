@@ -34,10 +34,9 @@ def standard_losses(names: tuple[str, ...] = ("reconstruction", "edge", "eyes", 
 @pytest.fixture
 def make_trainer(toy_faces: dict[str, Any], tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Build a Trainer over tiny networks; keyword overrides go to LoopSettings / TrainStep."""
-    from train_tiny import TinyNetworks
-
     from fswap.train.schedule import REFERENCE_PHASES, Schedule
     from fswap.train.step import TrainStep
+    from fswap.train.toys import TinyNetworks
     from fswap.train.trainer import LoopSettings, Trainer, TrainFolders
 
     def build(*, iterations: int = 40, workdir: Path | None = None, wrap: Any = None, lr: float = 1e-3,

@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from train_tiny import TinyNetworks
 
 from fswap.train.step import TrainStep
+from fswap.train.toys import TinyNetworks
 
 pytestmark = pytest.mark.slow
 

@@ -56,10 +56,12 @@ def cosine_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """1 − cosine similarity of matching rows (broadcast): 0 same direction, 1 orthogonal, 2 opposite."""
     x = np.atleast_2d(np.asarray(a, dtype=np.float64))
     y = np.atleast_2d(np.asarray(b, dtype=np.float64))
-    nx = np.linalg.norm(x, axis=-1)
-    ny = np.linalg.norm(y, axis=-1)
-    denom = np.maximum(nx * ny, 1e-12)
-    return 1.0 - np.sum(x * y, axis=-1) / denom
+    denom = np.linalg.norm(x, axis=-1) * np.linalg.norm(y, axis=-1)
+    safe = np.where(denom > 0, denom, 1.0)
+    # A zero vector has no direction: count it as orthogonal (1) rather than clamping the norm, which
+    # would make tiny vectors depend on their scale.
+    similarity = np.where(denom > 0, np.sum(x * y, axis=-1) / safe, 0.0)
+    return 1.0 - np.clip(similarity, -1.0, 1.0)
 
 
 def unit_rows(features: np.ndarray) -> np.ndarray:

@@ -90,8 +90,14 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(plan)}")
     start_machine = machine()
     results = {name: run(name, plan[name]) for name in names}
-    summary = {"quick": args.quick, "benchmarks": {n: {"seconds": r.get("seconds"), "ok": "error" not in r}
-                                                   for n, r in results.items()},
+    for name in set(plan) - set(names):  # --only: the others' latest stored results still count
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            results[name] = {"from_earlier_run": True, **json.loads(path.read_text(encoding="utf-8"))}
+    summary = {"quick": args.quick,
+               "benchmarks": {n: {"seconds": r.get("seconds"), "ok": "error" not in r,
+                                  "from_earlier_run": r.get("from_earlier_run", False)}
+                              for n, r in results.items()},
                "machine_at_start": start_machine, "machine_at_end": machine(), **summarize(results)}
     emit("summary", summary)
     if args.plot:

@@ -12,7 +12,7 @@ class SelfAttentionConfig:
     key_ratio: int = option(8, help="Query/key width is channels / key_ratio (SAGAN uses 8).",
                             validator=at_least(1))
     query_block: int = option(0, help="Queries per block (0: automatic, the full N×N matrix up to 1024 "
-                              "positions, else blocks of 128 — same outputs, faster on CPU).",
+                              "positions, else blocks of 256 per sample — same outputs, faster on CPU).",
                               validator=at_least(0))
 
 

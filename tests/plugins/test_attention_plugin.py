@@ -139,7 +139,7 @@ def test_automatic_block_choice() -> None:
 def test_automatic_blocks_at_64x64_equal_plain_outputs_and_gradients() -> None:
     import tensorflow as tf
 
-    x = tf.constant(np.random.default_rng(5).normal(size=(1, 64, 64, 16)).astype(np.float32))
+    x = tf.constant(np.random.default_rng(5).normal(size=(2, 64, 64, 16)).astype(np.float32))
     plain, auto = SelfAttention(query_block=64 * 64), SelfAttention()
     _with_gamma(plain, x.numpy(), 0.8)
     auto(x)
@@ -158,3 +158,14 @@ def test_automatic_blocks_at_64x64_equal_plain_outputs_and_gradients() -> None:
     scale = max(float(np.abs(g.numpy()).max()) for g in grads[0])
     for a, b in zip(*grads, strict=True):
         np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-6 * scale)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_automatic_blocks_inside_a_model_round_trip(policy: str) -> None:
+    keras.config.set_dtype_policy(policy)
+    try:
+        result = check_layer(lambda: SelfAttention(), (64, 64, 8), batch=2)
+        assert result["reloaded"].layers[-1].query_block == 0
+        assert all(np.all(np.isfinite(np.asarray(o, np.float32))) for o in result["outputs"])
+    finally:
+        keras.config.set_dtype_policy("float32")

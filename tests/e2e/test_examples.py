@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -223,3 +224,53 @@ def test_api_build_checks_options() -> None:
         api.choice("mask_generator", "eyes")
     mask = api.build("mask_generator", "eyes5", half_width=0.1)
     assert mask.config.half_width == 0.1
+
+
+# --------------------------------------------------------------------------------------------------
+# documentation that points at the examples
+# --------------------------------------------------------------------------------------------------
+
+DOCS = REPO / "docs"
+LINKED_PAGES = [DOCS / "index.md", DOCS / "getting-started.md", DOCS / "python-api.md",
+                EXAMPLES / "research" / "README.md", EXAMPLES / "python-api" / "README.md",
+                EXAMPLES / "part-swap" / "README.md"]
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def _links(page: Path) -> list[str]:
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    return [m for m in re.findall(r"\]\(([^)\s]+)\)", text) if "://" not in m]
+
+
+@pytest.mark.parametrize("page", LINKED_PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_relative_links_and_anchors_resolve(page: Path) -> None:
+    for link in _links(page):
+        target, _, anchor = link.partition("#")
+        path = (page.parent / target).resolve() if target else page
+        assert path.exists(), f"{page.name}: broken link {link}"
+        if anchor and path.suffix == ".md":
+            headings = re.findall(r"^#+\s+(.*)$", path.read_text(encoding="utf-8"), flags=re.M)
+            slugs = {_slug(h) for h in headings}
+            assert anchor in slugs, f"{page.name}: no heading for #{anchor} in {target}"
+
+
+def test_docs_index_links_every_page() -> None:
+    linked = {(DOCS / link.partition("#")[0]).resolve() for link in _links(DOCS / "index.md")}
+    pages = {p.resolve() for p in DOCS.glob("*.md") if p.name != "index.md"}
+    pages |= {p.resolve() for p in (DOCS / "plugins").glob("*.md")}
+    missing = sorted(p.name for p in pages - linked)
+    assert not missing, f"add these pages to docs/index.md: {missing}"
+
+
+def test_api_validation_never_imports_tensorflow() -> None:
+    code = ("import sys; from fswap import api; "
+            "api.load('examples/research/pipeline.toml'); api.choice('detector', 'mtcnn'); "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'cv2') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

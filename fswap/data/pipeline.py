@@ -7,6 +7,7 @@ iteration k sees exactly the batches an uninterrupted run would have seen.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,7 @@ class BatchMaker:
     batch_size: int
     augment: Any  # fswap.stages.train_config.AugmentConfig
     seed: int = 0
+    offset: int = 0  # index of this maker's first sample within the global batch (a replica's shard)
 
     @property
     def has_eyes(self) -> bool:
@@ -76,7 +78,7 @@ class BatchMaker:
     def make(self, k: int) -> tuple[np.ndarray, ...]:
         out: list[np.ndarray] = []
         for side_id, side in enumerate(SIDES):
-            samples = [self.sample(side_id, side, int(k), i) for i in range(self.batch_size)]
+            samples = [self.sample(side_id, side, int(k), self.offset + i) for i in range(self.batch_size)]
             for part in range(3):
                 out.append(np.stack([s[part] for s in samples]))
         return tuple(out)
@@ -121,6 +123,30 @@ def make_dataset(maker: BatchMaker, start: int = 0) -> Any:
         return tuple(parts)
 
     dataset = tf.data.Dataset.range(start, 2**62)
+    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def make_shard_dataset(maker: BatchMaker, start: int, per_replica: int, shards: Sequence[int]) -> Any:
+    """Batches `start`, `start+1`, … cut into replica shards: for each batch, one element per shard in
+    `shards` (shard r = samples r·per_replica … of the global batch), so the replicas of all workers
+    together see exactly the global batch `maker` would make."""
+    import tensorflow as tf
+
+    makers = [attrs.evolve(maker, batch_size=per_replica, offset=r * per_replica) for r in shards]
+    count, n, r = len(makers), per_replica, maker.resolution
+    shapes = [(n, r, r, 3), (n, r, r, 3), (n, r, r, 1)] * 2
+
+    def make(j: Any) -> tuple[np.ndarray, ...]:
+        return makers[int(j) % count].make(start + int(j) // count)
+
+    def load(j: Any) -> tuple[Any, ...]:
+        parts = tf.numpy_function(make, [j], [tf.float32] * 6, stateful=False)
+        for part, shape in zip(parts, shapes, strict=True):
+            part.set_shape(shape)
+        return tuple(parts)
+
+    dataset = tf.data.Dataset.range(0, 2**62)
     dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
 

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from fswap.builder import build
@@ -15,6 +16,8 @@ from fswap.preflight import checkpoint_mismatch, read_model_settings, record_mod
 from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages.train_config import TrainStageConfig
 from fswap.structure import unstructure
+from fswap.train.distribute import Distribution, remove_scratch, scratch_folder
+from fswap.train.distribute import start as start_distribution
 from fswap.train.loss_api import LossComponent
 from fswap.train.schedule import Schedule
 from fswap.train.step import SIDES, TrainStep
@@ -65,13 +68,11 @@ def clear_training_outputs(ctx: RunContext) -> None:
 
 def run_train(ctx: RunContext, config: TrainStageConfig) -> StageResult:
     """Train on the workdir's face sets; resumable from the latest checkpoint unless --fresh."""
-    import keras
-
-    from fswap.model.blocks import ModelBlocks
-    from fswap.model.io import save_networks
-    from fswap.model.networks import build_networks
-
     wd = ctx.workdir
+    where = f"{ctx.pipeline.source.name} [train]"
+    dist = start_distribution(config.distribute, ctx.pipeline.source.name)  # before any other TF work
+    if dist is not None:
+        dist.per_replica_batch(config.batch_size, where)
     faces = {}
     for side in SIDES:
         try:
@@ -85,20 +86,41 @@ def run_train(ctx: RunContext, config: TrainStageConfig) -> StageResult:
                 f"{side} ({len(faces[side])} faces); use an even batch_size ≤ {len(faces[side])} or extract "
                 "more faces"
             )
-    if not ctx.resume:
+    chief = dist is None or dist.is_chief
+    if not ctx.resume and chief:
         clear_training_outputs(ctx)
     model_settings = unstructure(config.model)
     recorded = read_model_settings(wd.checkpoints)
-    if recorded is None:
+    if recorded is None and chief:
         wd.checkpoints.mkdir(parents=True, exist_ok=True)
         record_model_settings(wd.checkpoints, model_settings)
-    wd.model.mkdir(parents=True, exist_ok=True)
+    if chief:
+        wd.model.mkdir(parents=True, exist_ok=True)
+    scratch = scratch_folder(dist)
+    try:
+        return _train(ctx, config, dist, faces, model_settings, recorded, scratch)
+    finally:
+        remove_scratch(scratch)
+
+
+def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None, faces: dict[str, Any],
+           model_settings: dict[str, Any], recorded: Any, scratch: Path | None) -> StageResult:
+    """Build and run the training (inside the strategy's scope when distributed)."""
+    import keras
+
+    from fswap.model.blocks import ModelBlocks
+    from fswap.model.io import save_networks
+    from fswap.model.networks import build_networks
+
+    wd = ctx.workdir
+    chief = scratch is None
     resolution = config.model.resolution
     maker = BatchMaker(faces=faces, resolution=resolution, batch_size=config.batch_size,
                        augment=config.augment, seed=ctx.pipeline.seed)
     if not maker.has_eyes and "eyes" in config.loss_names():
         log.warning("no face set has the '%s' mask: the eyes loss contributes nothing", config.eye_mask)
-    with precision_policy(config.precision):
+    scope = dist.scope() if dist is not None else contextlib.nullcontext()
+    with precision_policy(config.precision), scope:
         keras.utils.set_random_seed(ctx.pipeline.seed)
         networks = build_networks(config.model, ModelBlocks.from_config(config.model))
         cond = int(getattr(networks, "condition_channels", 0))
@@ -110,6 +132,7 @@ def run_train(ctx: RunContext, config: TrainStageConfig) -> StageResult:
             networks, losses, lr_generator=config.lr_generator, lr_discriminator=config.lr_discriminator,
             beta_1=config.beta_1, beta_2=config.beta_2, use_eye_masks=maker.has_eyes,
             loss_scaling=config.precision == "float16", jit_compile=config.jit_compile,
+            strategy=dist.strategy if dist is not None else None,
         )
         schedule = Schedule(config.schedule, config.iterations, config.checkpoint_every // 2)
         settings = LoopSettings(
@@ -120,15 +143,29 @@ def run_train(ctx: RunContext, config: TrainStageConfig) -> StageResult:
             mixup_alpha=config.mixup_alpha, reset_optimizers_on_phase=config.reset_optimizers_on_phase,
             seed=ctx.pipeline.seed,
         )
-        folders = TrainFolders(wd.checkpoints, wd.previews, wd.logs, wd.model)
+        if scratch is None:
+            folders = TrainFolders(wd.checkpoints, wd.previews, wd.logs, wd.model)
+        else:  # a non-chief worker reads the chief's checkpoints and logs into its scratch folder
+            folders = TrainFolders(wd.checkpoints, scratch / "previews", scratch / "logs", scratch)
         previews = {s: preview_faces(faces[s], resolution) for s in SIDES}
-        trainer = Trainer(step, schedule, settings, folders, lambda start: make_dataset(maker, start),
-                          previews, progress=ctx.progress)
+        if dist is None:
+            batches = lambda start: make_dataset(maker, start)  # noqa: E731
+        else:
+            batches = lambda start: dist.batches(maker, start)  # noqa: E731
+        trainer = Trainer(step, schedule, settings, folders, batches, previews,
+                          progress=ctx.progress and chief, chief=chief)
         try:
             result = trainer.run(resume=ctx.resume)
         except InputError as exc:  # checkpoints of another model: say which settings differ
             where = f"{ctx.pipeline.source.name} [train.model]"
             raise checkpoint_mismatch(exc, recorded, model_settings, where) from exc
+        except Exception as exc:  # a distributed step failed because a worker died or timed out
+            failure = dist.failure(exc, trainer.state.iteration, wd.checkpoints) if dist is not None else None
+            if failure is None:
+                raise
+            raise failure from exc
+        if not chief:
+            return StageResult(stage="train", summary={**_short(result), **dist.describe()}, outputs={})
         record_model_settings(wd.checkpoints, model_settings)
         outputs = {"checkpoints": wd.checkpoints, "previews": wd.previews, "history": folders.history,
                    "logs": wd.logs}
@@ -145,14 +182,21 @@ def run_train(ctx: RunContext, config: TrainStageConfig) -> StageResult:
         "precision": config.precision,
         "backbones": {name: term.backbone_name for name, term in losses.items()
                       if getattr(term, "backbone_name", None)},
+        "distribute": dist.describe() if dist is not None else {"strategy": "none", "replicas": 1},
     }
     write_json_atomic(wd.model / "train_summary.json", {"config": unstructure(config), **details})
     final = result["final_losses"]
     summary = {
-        **{k: result[k] for k in ("iteration", "start_iteration", "interrupted", "phase", "nan_restarts",
-                                  "images_per_s")},
+        **_short(result),
         **{f"{s}_reconstruction": round(final[f"{s}/reconstruction"], 4) for s in SIDES
            if f"{s}/reconstruction" in final},
         **({"backbones": details["backbones"]} if details["backbones"] else {}),
     }
+    if dist is not None:
+        summary.update(dist.describe())
     return StageResult(stage="train", summary=summary, outputs=outputs)
+
+
+def _short(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: result[k] for k in ("iteration", "start_iteration", "interrupted", "phase", "nan_restarts",
+                                   "images_per_s")}

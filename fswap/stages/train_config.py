@@ -12,6 +12,7 @@ import attrs
 from fswap.components import ComponentChoice, Kind
 from fswap.model.config import ModelConfig
 from fswap.options import at_least, at_most, between, component_list, one_of, option
+from fswap.train.distribute_config import DistributeConfig
 from fswap.train.schedule import REFERENCE_PHASES, PhaseConfig
 
 DEFAULT_LOSSES: tuple[str, ...] = (
@@ -89,6 +90,10 @@ class TrainStageConfig:
     nan_lr_backoff: float = option(0.5, help="Learning-rate multiplier applied after each non-finite loss.",
                                    validator=[at_least(0.01), at_most(1.0)])
     export: bool = option(True, help="Export the trained networks to model/export for convert.")
+    distribute: DistributeConfig = option(
+        help="Several GPUs or machines ([train.distribute], docs/distributed.md); batch_size stays the "
+        "global batch."
+    )
 
     def loss_names(self) -> list[str]:
         return [choice.name for choice in self.losses]

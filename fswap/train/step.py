@@ -70,9 +70,23 @@ class TrainStep:
         use_eye_masks: bool = True,
         loss_scaling: bool = False,
         jit_compile: bool = False,
+        strategy: Any = None,
     ) -> None:
+        import contextlib
+
+        self.strategy = strategy  # tf.distribute strategy (fswap.train.distribute); None = one device
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            self._build(networks, losses, lr_generator, lr_discriminator, beta_1, beta_2, use_eye_masks,
+                        loss_scaling, jit_compile)
+
+    def _build(self, networks: NetworksLike, losses: Mapping[str, LossComponent], lr_generator: float,
+               lr_discriminator: float, beta_1: float, beta_2: float, use_eye_masks: bool,
+               loss_scaling: bool, jit_compile: bool) -> None:
         import keras
 
+        # under a strategy each replica's losses are means over its shard: × 1/replicas makes their sum
+        # (and the summed gradients) the global-batch mean
+        self.replica_weight = 1.0 / self.strategy.num_replicas_in_sync if self.strategy is not None else 1.0
         self.networks = networks
         self.losses = dict(losses)
         self.names = list(self.losses)
@@ -93,8 +107,11 @@ class TrainStep:
 
         # dynamic loss scaling for float16: scale up the loss, skip updates with non-finite gradients
         # (halving the scale), double it after GROWTH_STEPS good updates
-        self.loss_scale = tf.Variable(2.0**15, trainable=False, name="loss_scale") if loss_scaling else None
-        self.good_steps = tf.Variable(0, trainable=False, dtype=tf.int64, name="good_steps")
+        first = tf.VariableAggregation.ONLY_FIRST_REPLICA  # replicas assign identical values
+        self.loss_scale = (tf.Variable(2.0**15, trainable=False, name="loss_scale", aggregation=first)
+                           if loss_scaling else None)
+        self.good_steps = tf.Variable(0, trainable=False, dtype=tf.int64, name="good_steps",
+                                      aggregation=first)
 
         enc = list(networks.encoder.trainable_variables)
         self.g_vars = {s: [*enc, *networks.decoders[s].trainable_variables] for s in SIDES}
@@ -104,7 +121,8 @@ class TrainStep:
         for s in SIDES:
             self.g_opt[s].build(self.g_vars[s])
             self.d_opt[s].build(self.d_vars[s])
-        self._step = tf.function(self._train_step, jit_compile=jit_compile, reduce_retracing=True)
+        step = self._train_step if self.strategy is None else self._distributed_step
+        self._step = tf.function(step, jit_compile=jit_compile, reduce_retracing=True)
 
     # -- runtime settings (no retracing) ------------------------------------------------------------
 
@@ -166,6 +184,12 @@ class TrainStep:
             out = nets.decoders[side](latent, training=training)
         return (latent, *split_output(out))
 
+    def _distributed_step(self, batch: tuple[Any, ...], mixup: Any) -> dict[str, Any]:
+        """Every replica runs `_train_step` on its shard; metrics are summed (each already × 1/replicas)."""
+        per_replica = self.strategy.run(self._train_step, args=(batch, mixup))
+        return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)
+                for k, v in per_replica.items()}
+
     def _train_step(self, batch: tuple[Any, ...], mixup: Any) -> dict[str, Any]:
         nets = self.networks
         data = {"a": batch[0:3], "b": batch[3:6]}
@@ -198,10 +222,15 @@ class TrainStep:
         for s in SIDES:
             self._apply(self.g_opt[s], tape, g_losses[s], self.g_vars[s])
         del tape
+        if self.strategy is not None:
+            metrics = {k: v * self.replica_weight for k, v in metrics.items()}
         return metrics
 
     def _scaled(self, loss: Any) -> Any:
-        """The loss times the dynamic loss scale (float16); call it while the tape records."""
+        """The loss times 1/replicas (under a strategy) and the dynamic loss scale (float16); call it while
+        the tape records."""
+        if self.strategy is not None:
+            loss = loss * self.replica_weight
         return loss if self.loss_scale is None else loss * self.loss_scale
 
     def _apply(self, opt: Any, tape: tf.GradientTape, scaled_loss: Any, variables: list[Any]) -> None:
@@ -214,6 +243,10 @@ class TrainStep:
             return
         grads = [g / tf.cast(scale, g.dtype) for g in grads]
         finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in grads])
+        replica = tf.distribute.get_replica_context() if self.strategy is not None else None
+        if replica is not None:  # skip on every replica when any replica overflowed
+            bad = replica.all_reduce(tf.distribute.ReduceOp.SUM, tf.cast(tf.logical_not(finite), tf.float32))
+            finite = tf.equal(bad, 0.0)
         # a skipped update is an Adam step with zero gradients and learning rate 0: weights unchanged,
         # no data-dependent branch around the optimizer
         grads = [tf.where(finite, g, tf.zeros_like(g)) for g in grads]

@@ -72,8 +72,10 @@ class Trainer:
         preview_faces: Mapping[str, np.ndarray],
         *,
         progress: bool = True,
+        chief: bool = True,
     ) -> None:
         self.step = step
+        self.chief = chief  # False: a non-chief worker of a distributed run (no checkpoints or previews)
         self.schedule = schedule
         self.settings = settings
         self.folders = folders
@@ -149,7 +151,7 @@ class Trainer:
             log.info("resumed at iteration %d (phase %d)", self.state.iteration, self.state.phase)
         else:
             self.apply_phase(self.schedule.index_at(0), entering=False)
-            self.store.save(self.state)
+            self._save()
         metric_names = [f"{s}/{n}" for s in SIDES for n in [*self.step.names, "g_total"]]
         if self.step.uses_d:
             metric_names += [f"{s}/d_total" for s in SIDES]
@@ -188,13 +190,13 @@ class Trainer:
                 if done % cfg.log_every == 0 or done == cfg.iterations:
                     history.append(done, time.perf_counter() - t0, self.state.phase, rate, values)
                     board.scalars(done, {**values, "images_per_s": rate})
-                if done % cfg.preview_every == 0 or done == cfg.iterations:
+                if self.chief and (done % cfg.preview_every == 0 or done == cfg.iterations):
                     self.write_preview(done, board)
                 if done % cfg.checkpoint_every == 0 or done == cfg.iterations:
-                    self.store.save(self.state)
+                    self._save()
             interrupted = self.state.iteration < cfg.iterations
             if interrupted:
-                self.store.save(self.state)
+                self._save()
                 log.info("stopped at iteration %d; checkpoint saved, resume with the same command",
                          self.state.iteration)
         finally:
@@ -214,6 +216,11 @@ class Trainer:
             "first_losses": first or {},
             "final_losses": last,
         }
+
+    def _save(self) -> None:
+        """Checkpoint the current state; only the chief writes (every worker holds the same weights)."""
+        if self.chief:
+            self.store.save(self.state)
 
     def _recover(self, iteration: int, values: Mapping[str, float]) -> int:
         """Non-finite loss: restore the last checkpoint, lower the learning rate; give up after too many."""

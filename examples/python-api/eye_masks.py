@@ -39,7 +39,8 @@ def binary(mask: np.ndarray, threshold: float = 0.5) -> np.ndarray:
 def eye_masks(images: dict[str, np.ndarray], out: Path, *, size: int = 256) -> list[dict]:
     """Detect the faces of each image, align them and write the crop and both binary eye masks."""
     detector = api.build("detector", "mtcnn")
-    aligner = api.build("aligner", "dlib68", size=size)  # crops placed by the 5 detector points
+    aligner5 = api.build("aligner", "umeyama5", size=size)
+    aligner68 = api.build("aligner", "dlib68", size=size)  # same crop: placed by the 5 detector points
     from5 = api.build("mask_generator", "eyes5")
     from68 = api.build("mask_generator", "parts68", parts=["eyes"])
     for sub in ("faces", "masks/eyes5", "masks/eyes68"):
@@ -48,8 +49,9 @@ def eye_masks(images: dict[str, np.ndarray], out: Path, *, size: int = 256) -> l
     names = list(images)
     for name, detections in zip(names, detector.detect([images[n] for n in names]), strict=True):
         for k, detection in enumerate(detections):
-            face = aligner.align(images[name], detection)  # 68 landmarks; eyes5 derives its 5 from them
-            m5, m68 = binary(from5.generate(face)), binary(from68.generate(face))
+            face = aligner5.align(images[name], detection)  # keeps MTCNN's 5 points
+            face68 = aligner68.align(images[name], detection)  # adds dlib's 68 points, same matrix
+            m5, m68 = binary(from5.generate(face)), binary(from68.generate(face68))
             stem = f"{name}_{k}"
             cv2.imwrite(str(out / "faces" / f"{stem}.png"), face.image)
             cv2.imwrite(str(out / "masks" / "eyes5" / f"{stem}.png"), m5)

@@ -25,6 +25,9 @@ FULL: dict[str, list[str]] = {
     "convert": ["--frames", "40", "--repeats", "2", "--min-face", "40"],
     "train": ["--baseline", "--configs", "64:standard", "--precisions", "float32,bfloat16",
               "--steps", "4", "--rounds", "2"],
+    "train_no_attention": ["--baseline", "--configs", "64:standard", "--precisions", "float32,bfloat16",
+                           "--steps", "4", "--rounds", "2", "--attention", "none",
+                           "--name", "train_no_attention"],
 }
 QUICK: dict[str, list[str]] = {
     "attention": ["--reps", "2", "--rounds", "1", "--batch", "2"],
@@ -32,14 +35,19 @@ QUICK: dict[str, list[str]] = {
     "convert": ["--frames", "20", "--repeats", "1", "--batch-frames", "8", "--min-face", "40"],
     "train": ["--baseline", "--configs", "64:standard", "--precisions", "float32,bfloat16",
               "--steps", "2", "--rounds", "1", "--warmup", "1"],
+    "train_no_attention": ["--configs", "64:standard", "--precisions", "float32", "--steps", "2",
+                           "--rounds", "1", "--warmup", "1", "--attention", "none",
+                           "--name", "train_no_attention"],
 }
+MODULES = {"train_no_attention": "train"}
+"""Benchmarks that are another script run with other options (the script writes <name>.json)."""
 
 
 def run(name: str, args: list[str]) -> dict[str, Any]:
     """Run bench.<name> in a child process; its JSON is read back from bench/results/<name>.json."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", f"bench.{name}", *args], env=env,
+    proc = subprocess.run([sys.executable, "-m", f"bench.{MODULES.get(name, name)}", *args], env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds = round(time.perf_counter() - started, 1)
     if proc.returncode != 0:
@@ -61,10 +69,12 @@ def summarize(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
         out["convert_fps_640x360"] = {m: r["fps"] for m, r in conv.items()}
         out["convert_speedup_vs_baseline"] = {m: r["speedup_vs_baseline"] for m, r in conv.items()}
         out["convert_mad_vs_baseline"] = {m: r["mad_vs_baseline"] for m, r in conv.items()}
-    for row in results.get("train", {}).get("results", []):
+    rows = [(row, "") for row in results.get("train", {}).get("results", [])]
+    rows += [(row, ":no_attention") for row in results.get("train_no_attention", {}).get("results", [])]
+    for row, suffix in rows:
         if "fswap" not in row:
             continue
-        key = f'{row["resolution"]}:{row["capacity"]}:{row["precision"]}'
+        key = f'{row["resolution"]}:{row["capacity"]}:{row["precision"]}{suffix}'
         out.setdefault("train", {})[key] = {
             "images_per_s": row["fswap"]["images_per_s"],
             "ratio_to_hand_written": row.get("ratio_fswap_to_baseline"),

@@ -54,13 +54,14 @@ def panels() -> list[tuple[str, list[str], list[float], str, float | None]]:
         labels = [f"{m} (MAD {r['mad_vs_baseline']:g})" for m, r in conv["modes"].items()]
         out.append(("Conversion 640×360, end to end (64 lite)", labels,
                     [r["fps"] for r in conv["modes"].values()], "frames/s", 25.0))
-    train = load("train")
-    if train:
+    rows = [(row, "") for row in (load("train") or {}).get("results", [])]
+    rows += [(row, " no attention") for row in (load("train_no_attention") or {}).get("results", [])]
+    if rows:
         labels, values = [], []
-        for row in train["results"]:
+        for row, suffix in rows:
             if "fswap" not in row:
                 continue
-            key = f"{row['resolution']} {row['capacity']} {row['precision']}"
+            key = f"{row['resolution']} {row['capacity']} {row['precision']}{suffix}"
             labels.append(f"{key} fswap")
             values.append(row["fswap"]["images_per_s"])
             if "baseline" in row:

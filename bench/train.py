@@ -15,6 +15,7 @@ For each configuration (resolution:capacity) and precision, a child process buil
 
 Usage: python -m bench.train [--configs 64:lite,64:standard,128:lite] [--precisions float32,bfloat16]
                              [--batch-size 8] [--steps 8] [--rounds 2] [--baseline]
+                             [--attention none --name train_no_attention]
 """
 
 from __future__ import annotations
@@ -170,7 +171,8 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     keras.mixed_precision.set_global_policy(POLICIES[prec])
     keras.utils.set_random_seed(0)
     catalog = Catalog.from_plugin_manager(make_plugin_manager())
-    config = parse_model_config({"resolution": res, "capacity": cap}, catalog=catalog)
+    attention = {"use": spec.get("attention", "self_attention")}
+    config = parse_model_config({"resolution": res, "capacity": cap, "attention": attention}, catalog=catalog)
     nets = build_networks(config, ModelBlocks.from_config(config))
     params = {k: int(m.count_params()) for k, m in nets.all().items()}
     specs = {e.spec.name: e.spec for e in catalog if e.spec.kind == "loss"}
@@ -262,6 +264,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rounds (steps × rounds timed per runner)")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--baseline", action="store_true", help="also time a hand-written train step")
+    parser.add_argument("--attention", default="self_attention",
+                        help="attention component of the model ('none': the convolutions alone)")
+    parser.add_argument("--name", default="train", help="results file bench/results/<name>.json")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -276,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
         for prec in args.precisions.split(","):
             spec = {"resolution": int(res), "capacity": cap, "precision": prec,
                     "batch_size": args.batch_size, "steps": args.steps, "rounds": args.rounds,
-                    "warmup": args.warmup, "baseline": args.baseline}
+                    "warmup": args.warmup, "baseline": args.baseline, "attention": args.attention}
             env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
             proc = subprocess.run([sys.executable, "-m", "bench.train", "--one", json.dumps(spec)],
                                   capture_output=True, text=True, env=env)
@@ -298,8 +303,8 @@ def main(argv: list[str] | None = None) -> None:
                 row["fswap"]["images_per_s"] / ref["fswap"]["images_per_s"], 3)
     # other processes on the machine distort every number: the load averages say how busy it was
     load = {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}
-    emit("train", {"machine": machine(), "load_average_1_5_15min": load, "matmul_peak_gflops": peak,
-                   "results": results, "speedup": speedups})
+    emit(args.name, {"machine": machine(), "load_average_1_5_15min": load, "matmul_peak_gflops": peak,
+                     "attention": args.attention, "results": results, "speedup": speedups})
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import plot  # noqa: E402
-from bench.__main__ import FULL, QUICK, summarize  # noqa: E402
+from bench.__main__ import FULL, MODULES, QUICK, summarize  # noqa: E402
 
 EXTRACT = {"results": {"640x360": {"baseline": {"faces_per_s": 8.0}, "fast": {"faces_per_s": 40.0}}}}
 CONVERT = {"modes": {"baseline": {"fps": 4.0, "speedup_vs_baseline": 1.0, "mad_vs_baseline": 0.0},
@@ -31,18 +31,22 @@ ATTENTION = {"batch": 4, "positions": 4096,
 
 
 def test_summary_picks_the_headline_numbers_and_skips_failed_rows() -> None:
-    out = summarize({"extract": EXTRACT, "convert": CONVERT, "train": TRAIN, "attention": {"error": ["x"]}})
+    out = summarize({"extract": EXTRACT, "convert": CONVERT, "train": TRAIN, "attention": {"error": ["x"]},
+                     "train_no_attention": {"results": TRAIN["results"][:1]}})
     assert out["extract_faces_per_s_640x360"] == {"baseline": 8.0, "fast": 40.0}
     assert out["convert_fps_640x360"]["every_5"] == 20.0
     assert out["convert_speedup_vs_baseline"]["every_5"] == 5.0
     assert out["convert_mad_vs_baseline"]["every_5"] == 0.8
-    assert list(out["train"]) == ["64:standard:float32"]
+    assert list(out["train"]) == ["64:standard:float32", "64:standard:float32:no_attention"]
     assert out["train"]["64:standard:float32"]["ratio_to_hand_written"] == 0.968
     assert summarize({}) == {}
 
 
 def test_quick_and_full_plans_cover_the_same_benchmarks() -> None:
-    assert set(QUICK) == set(FULL) == {"attention", "extract", "convert", "train"}
+    assert set(QUICK) == set(FULL) == {"attention", "extract", "convert", "train", "train_no_attention"}
+    assert MODULES == {"train_no_attention": "train"}
+    named = ["--name", "train_no_attention"]
+    assert FULL["train_no_attention"][-2:] == QUICK["train_no_attention"][-2:] == named
 
 
 def test_plot_draws_one_panel_per_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,8 @@
 """Run every benchmark, each in its own process (own peak RSS), and keep its JSON in bench/results/.
 
 Usage: python -m bench [--quick] [--only extract,convert,train,attention] [--plot]
---quick: fewer frames, steps and repeats (a few minutes in all, for checking that everything runs);
+--quick: fewer frames, steps and repeats (a few minutes in all, for checking that everything runs; its
+JSON goes to a temporary folder, not bench/results, and --plot is ignored);
 the default is the full pass whose numbers docs/performance.md reports. Each benchmark measures its own
 baseline in the same process, interleaved with the candidate. A summary of the headline numbers against
 the targets of issue 9 is printed at the end and stored in bench/results/summary.json.
@@ -14,10 +15,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
-from bench.common import RESULTS, emit, machine
+from bench.common import RESULTS, machine
 
 FULL: dict[str, list[str]] = {
     "attention": ["--reps", "3", "--rounds", "2"],
@@ -55,7 +58,8 @@ def run(name: str, args: list[str]) -> dict[str, Any]:
         print(f"bench.{name} failed (exit {proc.returncode}):\n  " + "\n  ".join(tail), file=sys.stderr)
         return {"error": tail, "seconds": seconds}
     print(f"bench.{name}: done in {seconds} s", file=sys.stderr)
-    return {"seconds": seconds, **json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))}
+    folder = Path(os.environ.get("FSWAP_BENCH_RESULTS") or RESULTS)
+    return {"seconds": seconds, **json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))}
 
 
 def summarize(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -98,10 +102,16 @@ def main(argv: list[str] | None = None) -> None:
     unknown = sorted(set(names) - set(plan))
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(plan)}")
+    if args.quick and not os.environ.get("FSWAP_BENCH_RESULTS"):
+        # a quick pass must not overwrite the full results that docs/performance.md reports
+        quick_dir = Path(tempfile.gettempdir()) / "fswap-bench-quick"
+        os.environ["FSWAP_BENCH_RESULTS"] = str(quick_dir)
+        print(f"--quick: results go to {quick_dir}", file=sys.stderr)
+    results_dir = Path(os.environ.get("FSWAP_BENCH_RESULTS") or RESULTS)
     start_machine = machine()
     results = {name: run(name, plan[name]) for name in names}
     for name in set(plan) - set(names):  # --only: the others' latest stored results still count
-        path = RESULTS / f"{name}.json"
+        path = results_dir / f"{name}.json"
         if path.exists():
             results[name] = {"from_earlier_run": True, **json.loads(path.read_text(encoding="utf-8"))}
     summary = {"quick": args.quick,
@@ -109,8 +119,10 @@ def main(argv: list[str] | None = None) -> None:
                                   "from_earlier_run": r.get("from_earlier_run", False)}
                               for n, r in results.items()},
                "machine_at_start": start_machine, "machine_at_end": machine(), **summarize(results)}
-    emit("summary", summary)
-    if args.plot:
+    (results_dir / "summary.json").parent.mkdir(parents=True, exist_ok=True)
+    (results_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(summary, indent=2))
+    if args.plot and not args.quick:
         from bench.plot import main as plot
 
         plot([])

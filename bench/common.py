@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(os.environ.get("FSWAP_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
+"""Where results go: bench/results, or $FSWAP_BENCH_RESULTS (python -m bench --quick uses a temp folder)."""
 
 
 def peak_rss_mb() -> float:

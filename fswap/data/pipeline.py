@@ -70,6 +70,7 @@ class BatchMaker:
     augment: Any  # fswap.stages.train_config.AugmentConfig
     seed: int = 0
     offset: int = 0  # index of this maker's first sample within the global batch (a replica's shard)
+    lookalike: dict[str, Any] | None = None  # per side: LookalikeAugmenter(index, image, rng) -> image
 
     @property
     def has_eyes(self) -> bool:
@@ -88,7 +89,10 @@ class BatchMaker:
         rng = np.random.default_rng([self.seed, k, side_id, i])
         faces = self.faces[side]
         index = int(rng.integers(len(faces)))
-        image = faces.images[index].astype(np.float32)
+        image = faces.images[index]
+        if self.lookalike:  # draws from rng only when enabled, so plain runs keep their batches
+            image = self.lookalike[side](index, image, rng)
+        image = image.astype(np.float32)
         cfg = self.augment
         if rng.random() < cfg.color_match:
             other = self.faces[SIDES[int(rng.integers(2))]]

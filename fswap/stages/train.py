@@ -108,6 +108,7 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
     """Build and run the training (inside the strategy's scope when distributed)."""
     import keras
 
+    from fswap.data.lookalike import prepare_lookalike
     from fswap.model.blocks import ModelBlocks
     from fswap.model.io import save_networks
     from fswap.model.networks import build_networks
@@ -115,8 +116,10 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
     wd = ctx.workdir
     chief = scratch is None
     resolution = config.model.resolution
+    lookalike = prepare_lookalike(config.lookalike, {s: wd.faceset(s) for s in SIDES}, catalog=ctx.catalog,
+                                  model_folder=wd.model / "export", progress=ctx.progress)
     maker = BatchMaker(faces=faces, resolution=resolution, batch_size=config.batch_size,
-                       augment=config.augment, seed=ctx.pipeline.seed)
+                       augment=config.augment, seed=ctx.pipeline.seed, lookalike=lookalike)
     if not maker.has_eyes and "eyes" in config.loss_names():
         log.warning("no face set has the '%s' mask: the eyes loss contributes nothing", config.eye_mask)
     scope = dist.scope() if dist is not None else contextlib.nullcontext()
@@ -171,6 +174,9 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
                    "logs": wd.logs}
         if config.export and result["iteration"] > 0:
             outputs["export"] = save_networks(networks, wd.model / "export", config.model)
+        for side, augmenter in (lookalike or {}).items():  # which look-alikes were pasted, per source face
+            outputs[f"lookalike_{side}"] = wd.logs / f"lookalike_{side}.json"
+            augmenter.write_report(outputs[f"lookalike_{side}"])
     if folders.loss_plot.is_file():
         outputs["loss_plot"] = folders.loss_plot
     details: dict[str, Any] = {

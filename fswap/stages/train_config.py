@@ -10,6 +10,7 @@ from typing import Any, Literal
 import attrs
 
 from fswap.components import ComponentChoice, Kind
+from fswap.data.lookalike_config import LookalikeConfig
 from fswap.model.config import ModelConfig
 from fswap.options import at_least, at_most, between, component_list, one_of, option
 from fswap.train.distribute_config import DistributeConfig
@@ -93,6 +94,10 @@ class TrainStageConfig:
     distribute: DistributeConfig = option(
         help="Several GPUs or machines ([train.distribute], docs/distributed.md); batch_size stays the "
         "global batch."
+    )
+    lookalike: LookalikeConfig = option(
+        help="Look-alike part-swap augmentation ([train.lookalike]): paste parts of the most similar face of "
+        "the other set onto a training face (off by default; docs/evaluate.md)."
     )
 
     def loss_names(self) -> list[str]:

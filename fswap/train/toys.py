@@ -51,6 +51,43 @@ def make_toy_faceset(path: Path, face: str, count: int = 6, size: int = 128, see
     return faceset
 
 
+# MTCNN's 5 points on the two sample photos (left eye, right eye, nose, mouth left, mouth right).
+PHOTO_POINTS = {
+    "astronaut": [[203.5, 100.1], [245.4, 102.2], [224.2, 126.4], [201.8, 138.6], [244.4, 140.4]],
+    "grace_hopper": [[220.4, 190.2], [308.2, 186.0], [268.3, 237.4], [231.7, 277.0], [303.6, 272.9]],
+}
+
+
+def make_landmarked_faceset(path: Path, face: str, count: int, *, size: int = 96, seed: int = 0,
+                            max_angle: float = 5.0, scale_jitter: float = 0.04,
+                            brightness: float = 0.1) -> FaceSet:
+    """`count` crops of a sample photo aligned by its real 5 landmarks, each with a slightly different
+    pose (± `max_angle` degrees, 1 ± `scale_jitter`, ±2 px) and brightness (1 ± `brightness`)."""
+    rng = np.random.default_rng(seed)
+    photo = public_domain_face(face)
+    pts = np.asarray(PHOTO_POINTS[face], np.float64)
+    key = np.stack([pts[0], pts[1], (pts[3] + pts[4]) / 2])
+    template = np.array([[0.35, 0.4], [0.65, 0.4], [0.5, 0.72]]) * size
+    faceset = FaceSet(path=path, size=size, masks=[])
+    faceset.faces_dir.mkdir(parents=True, exist_ok=True)
+    for n in range(count):
+        angle = np.radians(rng.uniform(-max_angle, max_angle))
+        scale = rng.uniform(1 - scale_jitter, 1 + scale_jitter)
+        c = template.mean(axis=0)
+        rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        dst = (template - c) @ rot.T + c + rng.uniform(-2, 2, 2)
+        matrix, _ = cv2.estimateAffinePartial2D(key.astype(np.float32), dst.astype(np.float32))
+        crop = cv2.warpAffine(photo, matrix, (size, size), borderMode=cv2.BORDER_REFLECT101)
+        crop = np.clip(crop.astype(np.float64) * rng.uniform(1 - brightness, 1 + brightness), 0, 255)
+        file = f"{face}_{n:03d}.png"
+        cv2.imwrite(str(faceset.faces_dir / file), crop.astype(np.uint8))
+        det = Detection(box=(0, 0, 10, 10), confidence=0.99, landmarks=pts)
+        faceset.records.append(FaceRecord(file=file, source=f"{face}.png", frame=n, face_index=0,
+                                          detection=det, landmarks=pts, matrix=matrix))
+    faceset.save()
+    return FaceSet.open(path)
+
+
 class TinyNetworks:
     """Tiny networks with the model contract's shapes (tests, quick experiments): encoder (R → R/4
     features), decoders {"abgr", "side_outputs"}, 6-channel patch discriminators."""

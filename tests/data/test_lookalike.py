@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 import pytest
 
-from fswap.components import Detection
 from fswap.data.faceset import FaceRecord, FaceSet
 from fswap.data.lookalike import (
     LookalikeAugmenter,
@@ -21,41 +20,14 @@ from fswap.data.lookalike import (
     thumbnail_features,
 )
 from fswap.data.lookalike_config import LookalikeConfig
-from fswap.samples import public_domain_face
 from fswap.structure import Context, structure
-
-# MTCNN's 5 points on the two sample photos (left eye, right eye, nose, mouth left, mouth right).
-PHOTO_POINTS = {
-    "astronaut": [[203.5, 100.1], [245.4, 102.2], [224.2, 126.4], [201.8, 138.6], [244.4, 140.4]],
-    "grace_hopper": [[220.4, 190.2], [308.2, 186.0], [268.3, 237.4], [231.7, 277.0], [303.6, 272.9]],
-}
+from fswap.train.toys import make_landmarked_faceset
 
 
 def make_faceset(path: Path, face: str, count: int, *, size: int = 96, seed: int = 0) -> FaceSet:
     """A face set of `count` aligned crops of a sample photo, each with a slightly different pose/lighting."""
-    rng = np.random.default_rng(seed)
-    photo = public_domain_face(face)
-    pts = np.asarray(PHOTO_POINTS[face], np.float64)
-    key = np.stack([pts[0], pts[1], (pts[3] + pts[4]) / 2])
-    template = np.array([[0.35, 0.4], [0.65, 0.4], [0.5, 0.72]]) * size
-    faceset = FaceSet(path=path, size=size, masks=[])
-    faceset.faces_dir.mkdir(parents=True, exist_ok=True)
-    for n in range(count):
-        angle = np.radians(rng.uniform(-6, 6))
-        scale = rng.uniform(0.95, 1.05)
-        c = template.mean(axis=0)
-        rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-        dst = (template - c) @ rot.T + c + rng.uniform(-2, 2, 2)
-        matrix, _ = cv2.estimateAffinePartial2D(key.astype(np.float32), dst.astype(np.float32))
-        crop = cv2.warpAffine(photo, matrix, (size, size), borderMode=cv2.BORDER_REFLECT101)
-        crop = np.clip(crop.astype(np.float64) * rng.uniform(0.85, 1.15), 0, 255).astype(np.uint8)
-        file = f"{face}_{n:03d}.png"
-        cv2.imwrite(str(faceset.faces_dir / file), crop)
-        det = Detection(box=(0, 0, 10, 10), confidence=0.99, landmarks=pts)
-        faceset.records.append(FaceRecord(file=file, source=f"{face}.png", frame=n, face_index=0,
-                                          detection=det, landmarks=pts, matrix=matrix))
-    faceset.save()
-    return FaceSet.open(path)
+    return make_landmarked_faceset(path, face, count, size=size, seed=seed, max_angle=6.0,
+                                   scale_jitter=0.05, brightness=0.15)
 
 
 def test_config_defaults_and_validation() -> None:

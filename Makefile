@@ -29,9 +29,18 @@ demo: install
 lint: install-test
 	$(VENV)/bin/ruff check .
 
+# Every run orders the tests by a fresh seed (pytest-randomly, which also reseeds random/numpy per test) and
+# runs Python under a fresh PYTHONHASHSEED, so a test that depends on order or on hash order fails here, not on
+# a user's machine. The seed is printed first; `make test TEST_SEED=N` repeats that exact run.
+ifndef TEST_SEED
+TEST_SEED := $(shell $(PYTHON) -c 'import random; print(random.SystemRandom().randint(1, 2**31 - 1))')
+endif
+
 test: install-test
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -p no:cacheprovider
+	@echo "test order seed and PYTHONHASHSEED: $(TEST_SEED) (repeat with: make test TEST_SEED=$(TEST_SEED))"
+	FSWAP_TEST_SEED=$(TEST_SEED) PYTHONHASHSEED=$(TEST_SEED) $(PY) -m pytest -q -p no:cacheprovider \
+		-p randomly --randomly-seed=$(TEST_SEED)
 
 bench: install
 	$(PY) -m bench

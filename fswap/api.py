@@ -30,6 +30,7 @@ from fswap.config import PipelineConfig, load_pipeline, parse_pipeline
 from fswap.plugins import PluginManager, make_plugin_manager
 from fswap.run import RunContext, StageResult, run_pipeline
 from fswap.structure import Context, structure_component
+from fswap.weights import resolving_weights
 from fswap.workdir import Workdir
 
 __all__ = ["Pipeline", "build", "catalog", "choice", "from_dict", "load"]
@@ -58,7 +59,8 @@ def _choice(cat: Catalog, kind: Kind, name: str, options: Mapping[str, Any]) -> 
 
 def build(kind: Kind | str, name: str, /, **options: Any) -> Any:
     """Build a ready-to-use component (detector, aligner, mask generator, …) from its name and options."""
-    return _build_choice(choice(kind, name, **options))
+    with resolving_weights(_plugins()[0]):
+        return _build_choice(choice(kind, name, **options))
 
 
 @attrs.frozen
@@ -94,7 +96,8 @@ class Pipeline:
 
     def build(self, kind: Kind | str, name: str, /, **options: Any) -> Any:
         """Build one component with this pipeline's plugins (see the module-level `build`)."""
-        return _build_choice(_choice(self.catalog, Kind(kind), name, options))
+        with resolving_weights(self.pm):
+            return _build_choice(_choice(self.catalog, Kind(kind), name, options))
 
 
 def load(path: str | Path) -> Pipeline:

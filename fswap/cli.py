@@ -241,10 +241,10 @@ def weights_fetch(session: Session, name: str, source: Path | None) -> None:
 @pass_session
 def weights_path(session: Session, name: str) -> None:
     """Print where NAME's weights are (plugin-resolved or cached)."""
-    from fswap.weights import cached_path
+    from fswap.weights import cached_path, plugin_resolver
 
     spec = _weights_spec(session, name)
-    resolved = session.pm.hook.fswap_resolve_weights(name=name)
+    resolved = plugin_resolver(session.pm)(name)
     click.echo(str(resolved or cached_path(spec)))
 
 

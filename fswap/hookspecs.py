@@ -94,7 +94,12 @@ def fswap_register_weights() -> list[WeightsSpec]:
 @hookspec(firstresult=True)
 def fswap_resolve_weights(name: str) -> Path | None:
     """Return a local path for the weights called ``name``, or None to let other plugins (then the
-    user cache) answer. The first non-None result wins. Called when a component asks for weights."""
+    user cache) answer. The first non-None result wins and must be an existing file.
+
+    Called when a component asks for weights (``fswap.weights.find_weights``) whose option the user left
+    unset, while a pipeline runs (``fswap run``, ``fswap.api``) or an ``fswap.api`` build happens, and by
+    ``fswap weights path``. A ``weights = "…"`` option in the component's table is used without asking.
+    """
 
 
 @hookspec

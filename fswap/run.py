@@ -17,6 +17,7 @@ from fswap.errors import ConfigError, StageError
 from fswap.plugins import PluginManager
 from fswap.stages import STAGES, StageInfo
 from fswap.structure import unstructure
+from fswap.weights import resolving_weights
 
 
 @attrs.frozen
@@ -102,7 +103,8 @@ def run_pipeline(
         },
     )
     results = []
-    for info in chosen:
-        runner = info.load_runner()
-        results.append(runner(ctx, ctx.pipeline.stages[info.name]))
+    with resolving_weights(ctx.pm):  # components that ask for weights get the run's plugins' answer
+        for info in chosen:
+            runner = info.load_runner()
+            results.append(runner(ctx, ctx.pipeline.stages[info.name]))
     return results

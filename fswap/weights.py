@@ -1,21 +1,33 @@
 """Model weights: known downloadable files (registered by plugins), a user cache, checksummed fetches.
 
-A component's config has `weights = "path"`; when it is not set the component asks `find_weights(name)`,
-which looks in the cache that `fswap weights fetch NAME` fills. Tests and demos never download.
+A component's config has `weights = "path"`; when it is not set the component asks
+`find_weights(spec, config.weights)`, which asks the run's plugins (hook `fswap_resolve_weights`), then
+looks in the cache that `fswap weights fetch NAME` fills. Tests and demos never download.
+
+A factory gets only its own config, so the run's plugin manager reaches `find_weights` as a resolver that
+`resolving_weights(pm)` installs for the duration of a run (`run_pipeline`, `fswap.api` builds). It is a
+context variable, not a module global: it is reset when the block ends and is not seen by other threads
+or by code outside the block, which finds weights from the configuration and the cache alone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import os
 import tempfile
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
-from fswap.errors import WeightsError
+from fswap.errors import PluginError, WeightsError
+
+if TYPE_CHECKING:
+    from fswap.plugins import PluginManager
 
 CACHE_ENV = "FSWAP_CACHE_DIR"
 
@@ -44,13 +56,66 @@ def cached_path(spec: WeightsSpec) -> Path:
     return cache_dir() / spec.name / spec.filename
 
 
+Resolver = Callable[[str], Path | None]
+"""Weights name → a local file, or None when no plugin knows it."""
+
+_RESOLVER: contextvars.ContextVar[Resolver | None] = contextvars.ContextVar("fswap_weights_resolver",
+                                                                            default=None)
+
+
+def plugin_resolver(pm: PluginManager) -> Resolver:
+    """Ask the plugins of `pm` through `fswap_resolve_weights`, in pluggy's call order; the first answer
+    that is not None wins. An answer that is no existing file, or a hook that raises, is an error naming
+    the plugin."""
+    from fswap.plugins import DISABLE_ENV
+
+    def resolve(name: str) -> Path | None:
+        for impl in reversed(pm.hook.fswap_resolve_weights.get_hookimpls()):
+            if impl.hookwrapper or impl.wrapper:
+                continue
+            provider = pm.provider_of(impl.plugin_name)
+            try:
+                answer = impl.function(name=name)
+            except Exception as exc:
+                raise PluginError(
+                    f"plugin '{impl.plugin_name}' ({provider}) raised in fswap_resolve_weights('{name}'): "
+                    f"{type(exc).__name__}: {exc}. Disable it with {DISABLE_ENV}={impl.plugin_name}"
+                ) from exc
+            if answer is None:
+                continue
+            path = Path(answer)
+            if not path.is_file():
+                raise WeightsError(
+                    f"plugin '{impl.plugin_name}' ({provider}) resolved weights '{name}' to {path}, which is "
+                    f"not a file; fix the plugin or disable it with {DISABLE_ENV}={impl.plugin_name}"
+                )
+            return path
+        return None
+
+    return resolve
+
+
+@contextlib.contextmanager
+def resolving_weights(pm: PluginManager | None) -> Iterator[None]:
+    """Within the block, `find_weights` asks the plugins of `pm` before the cache (None: nobody)."""
+    token = _RESOLVER.set(plugin_resolver(pm) if pm is not None else None)
+    try:
+        yield
+    finally:
+        _RESOLVER.reset(token)
+
+
 def find_weights(spec: WeightsSpec, configured: Path | None) -> Path:
-    """The configured file if given (must exist), else the cached download, else a WeightsError that
-    says how to get it."""
+    """The configured file if given (must exist), else the file a plugin of the current run names
+    (`fswap_resolve_weights`), else the cached download, else a WeightsError that says how to get it."""
     if configured is not None:
         if not configured.is_file():
             raise WeightsError(f"weights file {configured} does not exist")
         return configured
+    resolver = _RESOLVER.get()
+    resolved = resolver(spec.name) if resolver is not None else None
+    if resolved is not None:
+        return resolved
     path = cached_path(spec)
     if path.is_file():
         return path

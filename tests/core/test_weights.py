@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
-from fswap.errors import WeightsError
+from fswap.catalog import Catalog
+from fswap.errors import PluginError, WeightsError
 from fswap.weights import CACHE_ENV, WeightsSpec, cache_dir, cached_path, fetch, find_weights, sha256_of
 
 PAYLOAD = b"fswap-test-weights" * 1000
@@ -93,3 +96,140 @@ def test_find_weights_prefers_configured_then_cache_then_explains(cache: Path, s
     message = str(info.value)
     assert "fswap weights fetch toy-net" in message and 'weights = "/path/to/toy.bin"' in message
     assert "licence: CC0" in message
+
+
+# -- fswap_resolve_weights: asked when a component asks for weights during a run ---------------------------
+
+RESOLVING_PLUGIN = """
+from pathlib import Path
+
+import attrs
+
+from fswap import ComponentSpec, hookimpl, option
+from fswap.builder import build
+from fswap.options import component
+from fswap.run import StageResult
+from fswap.weights import WeightsSpec, find_weights
+
+SPEC = WeightsSpec(name="toy-net", url="https://example.invalid/toy.bin", filename="toy.bin", licence="CC0")
+ANSWER = {answer!r}
+
+
+@attrs.frozen(kw_only=True)
+class WeightedConfig:
+    weights: Path | None = option(None, help="Weights file.")
+
+
+class WeightedDetector:
+    def __init__(self, config):
+        self.path = find_weights(SPEC, config.weights)  # what a real component does in its factory
+
+    def detect(self, frames):
+        return [[] for _ in frames]
+
+
+@attrs.frozen(kw_only=True)
+class BuildStageConfig:
+    detector: object = component("detector", "weighted", help="The component to build.")
+
+
+def run_build(ctx, config):
+    return StageResult("extract", summary={{"weights": str(build(config.detector).path)}})
+
+
+@hookimpl
+def fswap_register_detectors():
+    return [ComponentSpec(kind="detector", name="weighted", factory=__name__ + ":WeightedDetector",
+                          config=WeightedConfig)]
+
+
+@hookimpl
+def fswap_register_weights():
+    return [SPEC]
+
+
+@hookimpl
+def fswap_resolve_weights(name):
+    if ANSWER == "raise":
+        raise RuntimeError("the model server is down")
+    return Path(ANSWER) if ANSWER and name == SPEC.name else None
+"""
+
+
+@pytest.fixture
+def resolving(site, use_entry_points, cache: Path, tmp_path: Path):
+    """Install the resolving plugin with a given answer; returns (pipeline for a one-stage run, pm)."""
+    from fswap.config import load_pipeline
+    from fswap.plugins import make_plugin_manager
+    from fswap.stages import StageInfo
+
+    def make(answer: str | None, table: str = "") -> tuple:
+        module = site.module(RESOLVING_PLUGIN.format(answer=answer), prefix="fswap_resolving")
+        shutil.rmtree(site.root / "fswap_resolving-1.1.dist-info", ignore_errors=True)  # an earlier answer's
+        use_entry_points(site.dist("fswap-resolving", "1.1", {"resolving": module}))
+        pm = make_plugin_manager(environ={})
+        stage = StageInfo("extract", config=f"{module}:BuildStageConfig", runner=f"{module}:run_build",
+                          summary="Build the detector.")
+        toml = tmp_path / "pipeline.toml"
+        toml.write_text(f'workdir = "w"\n[extract]\n[extract.detector]\nuse = "weighted"\n{table}')
+        pipeline = load_pipeline(toml, catalog=Catalog.from_plugin_manager(pm), stages=(stage,))
+        return pipeline, pm, (stage,), module
+
+    return make
+
+
+def run_one(pipeline, pm, stages) -> dict:
+    from fswap.run import RunContext, run_pipeline
+
+    ctx = RunContext(pipeline=pipeline, catalog=None, pm=pm)  # type: ignore[arg-type]
+    (result,) = run_pipeline(ctx, (), stages)
+    return result.summary
+
+
+def test_a_plugin_answers_when_a_component_asks_for_weights_during_a_run(resolving, tmp_path: Path) -> None:
+    served = tmp_path / "served" / "toy.bin"
+    served.parent.mkdir()
+    served.write_bytes(PAYLOAD)
+    pipeline, pm, stages, module = resolving(str(served))
+    assert run_one(pipeline, pm, stages) == {"weights": str(served)}  # the cache is empty: the plugin's file
+    with pytest.raises(WeightsError, match="no weights for 'toy-net'"):  # outside a run nobody is asked
+        find_weights(sys.modules[module].SPEC, None)
+
+
+def test_the_configured_file_beats_the_plugin_and_the_cache_answers_when_no_plugin_does(
+    resolving, cache: Path, tmp_path: Path, source: Path
+) -> None:
+    served = tmp_path / "served.bin"
+    served.write_bytes(PAYLOAD)
+    pipeline, pm, stages, _ = resolving(str(served), table=f'weights = "{source}"\n')
+    assert run_one(pipeline, pm, stages) == {"weights": str(source)}
+    pipeline, pm, stages, _ = resolving(None)
+    cached = fetch(spec(None), source=source)
+    assert run_one(pipeline, pm, stages) == {"weights": str(cached)}
+
+
+def test_a_wrong_answer_or_a_raising_resolver_names_the_plugin(resolving, tmp_path: Path) -> None:
+    pipeline, pm, stages, _ = resolving(str(tmp_path / "absent.bin"))
+    with pytest.raises(WeightsError) as info:
+        run_one(pipeline, pm, stages)
+    assert str(info.value) == (
+        f"plugin 'resolving' (fswap-resolving 1.1) resolved weights 'toy-net' to {tmp_path / 'absent.bin'}, "
+        "which is not a file; fix the plugin or disable it with FSWAP_DISABLE_PLUGINS=resolving"
+    )
+    pipeline, pm, stages, _ = resolving("raise")
+    with pytest.raises(PluginError) as info:
+        run_one(pipeline, pm, stages)
+    assert str(info.value) == (
+        "plugin 'resolving' (fswap-resolving 1.1) raised in fswap_resolve_weights('toy-net'): RuntimeError: "
+        "the model server is down. Disable it with FSWAP_DISABLE_PLUGINS=resolving"
+    )
+
+
+def test_api_builds_ask_the_pipelines_plugins(resolving, tmp_path: Path) -> None:
+    from fswap.api import Pipeline
+
+    served = tmp_path / "served.bin"
+    served.write_bytes(PAYLOAD)
+    pipeline, pm, _, _ = resolving(str(served))
+    api_pipeline = Pipeline(config=pipeline, catalog=Catalog.from_plugin_manager(pm), pm=pm)
+    assert api_pipeline.build("detector", "weighted").path == served

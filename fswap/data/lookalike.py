@@ -441,14 +441,15 @@ def build_augmenters(config: LookalikeConfig, sets: dict[str, FaceSet], features
     return out
 
 
-def prepare_lookalike(config: LookalikeConfig, faceset_paths: dict[str, Path], *, catalog: Any = None,
-                      model_folder: Path | None = None,
+def prepare_lookalike(config: LookalikeConfig, faceset_paths: dict[str, Path | FaceSet], *,
+                      catalog: Any = None, model_folder: Path | None = None,
                       progress: bool = False) -> dict[str, LookalikeAugmenter] | None:
     """Everything the train stage needs in one call: None when the augmentation is off, else the two
     augmenters (features from `config.features`; the embedder resolved from `catalog`, the encoder from
-    `model_folder`)."""
+    `model_folder`). Face sets are given as folders or as FaceSets (the training faces only, so no held-out
+    face lends its parts)."""
     if not config.enabled or config.probability <= 0.0:
         return None
-    sets = {side: FaceSet.open(path) for side, path in faceset_paths.items()}
+    sets = {side: s if isinstance(s, FaceSet) else FaceSet.open(s) for side, s in faceset_paths.items()}
     features_fn = make_features_fn(config, catalog=catalog, model_folder=model_folder)
     return build_augmenters(config, sets, features_fn, progress=progress)

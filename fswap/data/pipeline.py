@@ -24,20 +24,24 @@ SIDES = ("a", "b")
 
 @attrs.frozen(eq=False)
 class FaceImages:
-    """A face set loaded for training: BGR uint8 faces at 256² and their optional eye masks (uint8)."""
+    """A face set loaded for training: BGR uint8 faces at 256² and their optional eye masks (uint8);
+    `faceset` describes face i (its record), when known."""
 
     path: Path
     images: np.ndarray
     eyes: np.ndarray | None
+    faceset: FaceSet | None = None
 
     def __len__(self) -> int:
         return len(self.images)
 
 
-def load_faces(path: Path, eye_mask: str = "") -> FaceImages:
+def load_faces(path: Path | FaceSet, eye_mask: str = "") -> FaceImages:
     """Read every face of the set at `path` (resized to 256²) and, when the set has it, the mask named
-    `eye_mask`. A set without faces is an InputError naming the folder."""
-    faceset = FaceSet.open(path)
+    `eye_mask`. A FaceSet may be given instead of a folder (e.g. one without its held-out faces). A set
+    without faces is an InputError naming the folder."""
+    faceset = path if isinstance(path, FaceSet) else FaceSet.open(path)
+    path = faceset.path
     if len(faceset) == 0:
         raise InputError(f"{path}: the face set is empty; extract faces before training")
     size = (aug.WORK_SIZE, aug.WORK_SIZE)
@@ -47,7 +51,7 @@ def load_faces(path: Path, eye_mask: str = "") -> FaceImages:
         eyes = np.stack(
             [_resize((faceset.load_mask(r, eye_mask) * 255).astype(np.uint8), size) for r in faceset.records]
         )
-    return FaceImages(path=path, images=images, eyes=eyes)
+    return FaceImages(path=path, images=images, eyes=eyes, faceset=faceset)
 
 
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from fswap.builder import build
+from fswap.data.faceset import FaceSet
 from fswap.data.pipeline import BatchMaker, load_faces, make_dataset, preview_faces
 from fswap.errors import ConfigError, InputError, PluginError, StageError
+from fswap.evaluate.holdout import HOLDOUT_FILE, HoldoutRecord, split_for_training, training_set, write_record
 from fswap.preflight import checkpoint_mismatch, read_model_settings, record_model_settings
 from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages.train_config import TrainStageConfig
@@ -20,6 +22,7 @@ from fswap.train.distribute import Distribution, remove_scratch, scratch_folder
 from fswap.train.distribute import start as start_distribution
 from fswap.train.loss_api import LossComponent
 from fswap.train.schedule import Schedule
+from fswap.train.state import PREFIX, STATE
 from fswap.train.step import SIDES, TrainStep
 from fswap.train.trainer import LoopSettings, Trainer, TrainFolders
 
@@ -62,8 +65,22 @@ def clear_training_outputs(ctx: RunContext) -> None:
     wd = ctx.workdir
     for folder in (wd.checkpoints, wd.previews, wd.logs, wd.model / "export"):
         shutil.rmtree(folder, ignore_errors=True)
-    for name in ("history.csv", "loss_plot.png", "train_summary.json"):
+    for name in ("history.csv", "loss_plot.png", "train_summary.json", HOLDOUT_FILE):
         (wd.model / name).unlink(missing_ok=True)
+
+
+def has_checkpoint(folder: Path) -> bool:
+    """Whether `folder` holds a complete checkpoint a run would resume from."""
+    return folder.is_dir() and any(p.name.startswith(PREFIX) and (p / STATE).is_file()
+                                   for p in folder.iterdir())
+
+
+def _record_holdout(folder: Path, record: HoldoutRecord | None) -> None:
+    """Write the held-out split into `folder` (atomically), or remove a stale one when there is none."""
+    if record is None:
+        (folder / HOLDOUT_FILE).unlink(missing_ok=True)
+    else:
+        write_record(folder / HOLDOUT_FILE, record)
 
 
 def run_train(ctx: RunContext, config: TrainStageConfig) -> StageResult:
@@ -73,22 +90,36 @@ def run_train(ctx: RunContext, config: TrainStageConfig) -> StageResult:
     dist = start_distribution(config.distribute, ctx.pipeline.source.name)  # before any other TF work
     if dist is not None:
         dist.per_replica_batch(config.batch_size, where)
+    sets = {}
+    for side in SIDES:
+        try:
+            sets[side] = FaceSet.open(wd.faceset(side))
+        except InputError as exc:
+            raise StageError(f"train: face set {side} unusable: {exc} (run the extract stage first)") from exc
+    resuming = ctx.resume and has_checkpoint(wd.checkpoints)
+    holdout, holdout_note = split_for_training(config.holdout, sets, wd.model / HOLDOUT_FILE,
+                                               resuming=resuming, where=where)
     faces = {}
     for side in SIDES:
         try:
-            faces[side] = load_faces(wd.faceset(side), config.eye_mask)
+            faces[side] = load_faces(training_set(sets[side], holdout, side), config.eye_mask)
         except InputError as exc:
             raise StageError(f"train: face set {side} unusable: {exc} (run the extract stage first)") from exc
     for side in SIDES:
         if len(faces[side]) < config.batch_size:
+            held = f", {len(holdout.held[side])} more held out" if holdout and holdout.held[side] else ""
             raise ConfigError(
                 f"{ctx.pipeline.source.name} [train]: batch_size = {config.batch_size} does not fit face set "
-                f"{side} ({len(faces[side])} faces); use an even batch_size ≤ {len(faces[side])} or extract "
-                "more faces"
+                f"{side} ({len(faces[side])} faces to train on{held}); use an even batch_size ≤ "
+                f"{len(faces[side])} or extract more faces"
             )
     chief = dist is None or dist.is_chief
     if not ctx.resume and chief:
         clear_training_outputs(ctx)
+    # a run that asked for held-out faces but resumes checkpoints trained without them says so aloud
+    (log.warning if holdout is None and config.holdout else log.info)("%s", holdout_note)
+    if chief:
+        _record_holdout(wd.model, holdout)
     model_settings = unstructure(config.model)
     recorded = read_model_settings(wd.checkpoints)
     if recorded is None and chief:
@@ -98,13 +129,14 @@ def run_train(ctx: RunContext, config: TrainStageConfig) -> StageResult:
         wd.model.mkdir(parents=True, exist_ok=True)
     scratch = scratch_folder(dist)
     try:
-        return _train(ctx, config, dist, faces, model_settings, recorded, scratch)
+        return _train(ctx, config, dist, faces, model_settings, recorded, scratch, holdout)
     finally:
         remove_scratch(scratch)
 
 
 def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None, faces: dict[str, Any],
-           model_settings: dict[str, Any], recorded: Any, scratch: Path | None) -> StageResult:
+           model_settings: dict[str, Any], recorded: Any, scratch: Path | None,
+           holdout: HoldoutRecord | None) -> StageResult:
     """Build and run the training (inside the strategy's scope when distributed)."""
     import keras
 
@@ -116,7 +148,8 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
     wd = ctx.workdir
     chief = scratch is None
     resolution = config.model.resolution
-    lookalike = prepare_lookalike(config.lookalike, {s: wd.faceset(s) for s in SIDES}, catalog=ctx.catalog,
+    training_sets = {s: faces[s].faceset or wd.faceset(s) for s in SIDES}  # without the held-out faces
+    lookalike = prepare_lookalike(config.lookalike, training_sets, catalog=ctx.catalog,
                                   model_folder=wd.model / "export", progress=ctx.progress)
     maker = BatchMaker(faces=faces, resolution=resolution, batch_size=config.batch_size,
                        augment=config.augment, seed=ctx.pipeline.seed, lookalike=lookalike)
@@ -172,8 +205,11 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
         record_model_settings(wd.checkpoints, model_settings)
         outputs = {"checkpoints": wd.checkpoints, "previews": wd.previews, "history": folders.history,
                    "logs": wd.logs}
+        if holdout is not None:
+            outputs["holdout"] = wd.model / HOLDOUT_FILE
         if config.export and result["iteration"] > 0:
             outputs["export"] = save_networks(networks, wd.model / "export", config.model)
+            _record_holdout(outputs["export"], holdout)  # the record travels with the exported networks
         for side, augmenter in (lookalike or {}).items():  # which look-alikes were pasted, per source face
             outputs[f"lookalike_{side}"] = wd.logs / f"lookalike_{side}.json"
             augmenter.write_report(outputs[f"lookalike_{side}"])
@@ -182,6 +218,8 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
     details: dict[str, Any] = {
         **result,
         "faces": {s: len(faces[s]) for s in SIDES},
+        "held_out": {s: len(holdout.held[s]) if holdout else 0 for s in SIDES},
+        "holdout_every": holdout.every if holdout else 0,
         "eye_masks": maker.has_eyes,
         "losses": {name: term.weight for name, term in losses.items()},
         "schedule": schedule.describe(),
@@ -194,6 +232,7 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
     final = result["final_losses"]
     summary = {
         **_short(result),
+        "held_out": details["held_out"],
         **{f"{s}_reconstruction": round(final[f"{s}/reconstruction"], 4) for s in SIDES
            if f"{s}/reconstruction" in final},
         **({"backbones": details["backbones"]} if details["backbones"] else {}),

@@ -27,6 +27,12 @@ def _even(_inst: Any, attribute: attrs.Attribute, value: int) -> None:
         raise ValueError(f"{attribute.name} must be an even number ≥ 2, received {value!r}")
 
 
+def _holdout(_inst: Any, attribute: attrs.Attribute, value: int) -> None:
+    if value == 1 or value < 0:
+        raise ValueError(f"{attribute.name} must be 0 (train on every face) or a whole number ≥ 2 (hold out "
+                         f"every n-th face), received {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class AugmentConfig:
     """Random augmentation of training faces (reference §3.3); geometry also applies to the eye masks."""
@@ -53,6 +59,10 @@ class TrainStageConfig:
     iterations: int = option(40000, help="Total training iterations (each trains D and G of both sides).",
                              validator=at_least(1))
     batch_size: int = option(8, help="Faces per side per iteration (even).", validator=_even)
+    holdout: int = option(
+        10, help="Hold out every n-th face of each set (the n-th, 2n-th, … in record order): never trained "
+        "on, recorded in model/holdout.json for evaluate; 0 = train on every face.", validator=_holdout,
+    )
     model: ModelConfig = option(help="The networks ([train.model]).")
     losses: tuple[ComponentChoice, ...] = component_list(
         Kind.LOSS, DEFAULT_LOSSES,

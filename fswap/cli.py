@@ -80,6 +80,8 @@ def run(session: Session, pipeline: Path, stages: tuple[str, ...], resume: bool,
     results = run_pipeline(ctx, stages)
     for result in results:
         click.echo(f"[{result.stage}] " + ", ".join(f"{k}={v}" for k, v in result.summary.items()))
+        if result.headline:
+            click.echo(f"[{result.stage}] {result.headline}")
         for label, path in result.outputs.items():
             click.echo(f"  {label}: {path}")
 
@@ -98,6 +100,8 @@ def evaluate(session: Session, pipeline: Path, no_progress: bool) -> None:
     ctx = RunContext(pipeline=config, catalog=session.catalog, pm=session.pm, progress=not no_progress)
     for result in run_pipeline(ctx, ["evaluate"]):
         click.echo(f"[{result.stage}] " + ", ".join(f"{k}={v}" for k, v in result.summary.items()))
+        if result.headline:
+            click.echo(f"[{result.stage}] {result.headline}")
         for label, path in result.outputs.items():
             click.echo(f"  {label}: {path}")
 

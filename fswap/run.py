@@ -42,6 +42,7 @@ class StageResult:
     stage: str
     summary: dict[str, Any] = attrs.field(factory=dict)
     outputs: dict[str, Path] = attrs.field(factory=dict)
+    headline: str = ""  # one line saying what the numbers mean (printed below the summary)
 
 
 def select_stages(

@@ -89,6 +89,39 @@ def image_grid(rows: Sequence[Sequence[np.ndarray]], cell: int = 96, pad: int = 
     return grid
 
 
+def comparison_still(crops: dict[str, dict[str, Any]], count: int, cell: int = 160,
+                     pad: int = 4) -> np.ndarray:
+    """A labelled still a person can open: for each direction, `count` held-out faces as rows of
+    source | swap | a real face of the target identity (`crops[side]` holds "real" and "swapped" crops)."""
+    import cv2
+
+    label_h = 26
+    width = 3 * cell + 4 * pad
+    blocks = []
+    for side, other in (("a", "b"), ("b", "a")):
+        if side not in crops or other not in crops:
+            continue
+        sources, swaps, targets = crops[side]["real"], crops[side]["swapped"], crops[other]["real"]
+        rows = min(count, len(sources))
+        if rows == 0 or len(targets) == 0:
+            continue
+        block = np.full((label_h + rows * (cell + pad) + pad, width, 3), 255, np.uint8)
+        labels = (f"source {side.upper()}", f"swap {side.upper()}->{other.upper()}", f"real {other.upper()}")
+        for j, text in enumerate(labels):
+            cv2.putText(block, text, (pad + j * (cell + pad) + 4, label_h - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                        (0, 0, 0), 1, cv2.LINE_AA)
+        for i in range(rows):
+            y = label_h + i * (cell + pad)
+            for j, img in enumerate((sources[i], swaps[i], targets[i % len(targets)])):
+                tile = cv2.resize(np.ascontiguousarray(img), (cell, cell), interpolation=cv2.INTER_AREA)
+                x = pad + j * (cell + pad)
+                block[y:y + cell, x:x + cell] = tile
+        blocks.append(block)
+    if not blocks:
+        raise ValueError("no held-out faces for the comparison still")
+    return np.concatenate(blocks, axis=0)
+
+
 # -- plots ------------------------------------------------------------------------------------------------
 
 
@@ -243,6 +276,13 @@ def render_html(report: dict[str, Any], images: dict[str, str]) -> str:
                 parts.append(f"<h3>side {side.upper()}</h3>" + _table(rows))
         if "reconstruction" in images:
             parts.append(f"<img alt='reconstruction histograms' src='{images['reconstruction']}'>")
+    following = report.get("following")
+    if following:
+        parts.append(_following_html(following))
+    if "comparison" in images:
+        parts.append("<h2>Comparison</h2><p class='note'>Held-out faces: source, its swap (composited as "
+                     "convert pastes it), and a real face of the target identity.</p>")
+        parts.append(f"<img alt='comparison' src='{images['comparison']}'>")
     if "examples" in images:
         parts.append("<h2>Examples</h2><p class='note'>Columns: held-out input, reconstruction, its α, "
                      "swap, its α, swap composited onto the input.</p>")
@@ -277,6 +317,99 @@ def render_html(report: dict[str, Any], images: dict[str, str]) -> str:
             parts.append(f"<img alt='mask histogram' src='{images['masks']}'>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+FOLLOWING_ROWS = (
+    ("pose error (°)", "pose_error_deg"),
+    ("expression error (× eye distance)", "expression_error"),
+    ("source-following rate", "following_rate"),
+    ("chance rate", "chance_rate"),
+    ("landmark RMS (px)", "landmark_rms_px"),
+)
+
+
+def _following_html(section: dict[str, Any]) -> str:
+    """The source-following section: swap, real-face baseline and reconstruction baseline side by side."""
+    parts = ["<h2>Source following: pose and expression</h2>",
+             f"<p class='by'>by {html.escape(str(section.get('by', '')))}</p>",
+             f"<p class='note'>{html.escape(str(section.get('measured', '')))}. Baselines: "
+             f"{html.escape(str(section.get('baselines', '')))}. A swap follows its source when its errors "
+             "are near the real-face baseline and its following rate is near the baseline's rate, well above "
+             "chance.</p>"]
+    for direction in ("a_to_b", "b_to_a"):
+        sec = section.get(direction)
+        if not sec:
+            continue
+        base = sec.get("baseline", {})
+        real, recon = base.get("real_faces", {}), base.get("reconstruction", {})
+        body = "".join(f"<tr><th>{html.escape(label)}</th><td>{_fmt(sec.get(key))}</td>"
+                       f"<td>{_fmt(real.get(key))}</td><td>{_fmt(recon.get(key))}</td></tr>"
+                       for label, key in FOLLOWING_ROWS)
+        for name in ("yaw", "pitch", "roll"):
+            body += (f"<tr><th>{name} error (°)</th><td>{_fmt(sec['angle_error_deg'][name])}</td>"
+                     f"<td>{_fmt(real.get('angle_error_deg', {}).get(name))}</td>"
+                     f"<td>{_fmt(recon.get('angle_error_deg', {}).get(name))}</td></tr>")
+        spread = sec.get("source_spread", {})
+        src, tgt = direction.split("_to_")
+        parts.append(f"<h3>{src.upper()}→{tgt.upper()}</h3><table><tr><th></th><th>swap</th><th>real faces"
+                     "</th><th>reconstruction</th></tr>" + body + "</table>")
+        parts.append("<p class='note'>How much the held-out source faces vary: yaw/pitch/roll std "
+                     f"{_fmt(spread.get('yaw_std_deg'))}° / {_fmt(spread.get('pitch_std_deg'))}° / "
+                     f"{_fmt(spread.get('roll_std_deg'))}°, expression std "
+                     f"{_fmt(spread.get('expression_std'))} (following rates mean little when faces barely "
+                     "vary).</p>")
+    return "\n".join(parts)
+
+
+def headline(report: dict[str, Any]) -> str:
+    """One line saying what the main numbers mean, per direction, e.g. "A→B: 9/10 held-out swaps are
+    closer to B than to A; pose follows the source within 3.1° (real faces: 2.4°); …"."""
+    out = []
+    identity = report.get("identity", {})
+    following = report.get("following", {})
+    holdouts = report.get("inputs", {}).get("holdout", {}).values()
+    recorded = bool(holdouts) and all(h.get("recorded_by_training") for h in holdouts)
+    for direction in ("a_to_b", "b_to_a"):
+        src, tgt = (x.upper() for x in direction.split("_to_"))
+        ident, follow = identity.get(direction), following.get(direction)
+        bits = []
+        if ident and ident.get("closer_to_target") is not None:
+            n = int(ident["faces"])
+            closer = round(ident["closer_to_target"] * n)
+            kind = "held-out" if recorded else "evaluated (maybe trained-on)"
+            bits.append(f"{closer}/{n} {kind} swaps are closer to {tgt} than to {src}")
+        if follow:
+            real = follow["baseline"]["real_faces"]
+            bits.append(f"pose follows the source within {follow['pose_error_deg']:.1f}° (real faces: "
+                        f"{real['pose_error_deg']:.1f}°)")
+            if follow.get("following_rate") is not None:
+                n = int(follow["faces"])
+                own = round(follow["following_rate"] * n)
+                base = real.get("following_rate")
+                bits.append(f"{own}/{n} are nearest their own source (real faces: "
+                            f"{round((base or 0.0) * n)}/{n}, chance 1/{n})")
+        if bits:
+            out.append(f"{src}→{tgt}: " + "; ".join(bits))
+    return " | ".join(out)
+
+
+def write_data_uri(path: Path, uri: str) -> Path:
+    """Write the bytes of a base64 data: URI (e.g. a PNG figure) to `path` atomically; returns `path`."""
+    _head, _, data = uri.partition(";base64,")
+    payload = base64.b64decode(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
 
 
 def write_report(folder: Path, report: dict[str, Any], images: dict[str, str]) -> tuple[Path, Path]:

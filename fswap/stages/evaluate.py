@@ -19,7 +19,7 @@ from fswap.evaluate import faces as fx
 from fswap.evaluate import temporal
 from fswap.evaluate.evaluation import EvaluationInputs, Limits, VideoInput, evaluate
 from fswap.evaluate.holdout import select_holdout, training_indices
-from fswap.evaluate.report import write_report
+from fswap.evaluate.report import headline, write_data_uri, write_report
 from fswap.run import RunContext, StageResult
 from fswap.stages.evaluate_config import EvaluateConfig
 
@@ -27,6 +27,7 @@ VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm")
 TRACKS_FILE = "tracks.json"
 CONVERT_SUMMARY = "summary.json"
 DEFAULT_ROI_COVERAGE = 0.85
+COMPARISON_FILE = "comparison.png"
 
 
 def run_evaluate(ctx: RunContext, config: EvaluateConfig) -> StageResult:
@@ -64,21 +65,27 @@ def run_evaluate(ctx: RunContext, config: EvaluateConfig) -> StageResult:
     video = None
     if video_path is not None:
         video = _video_input(ctx, config, video_path, skipped)
+    landmarks = build(config.landmarks) if generators else None
     inputs = EvaluationInputs(
         sets=sets, holdouts=holdouts, reference=reference, embedder=embedder,
         embedder_label=_label(config.embedder), generators=generators, resolution=resolution,
         model_label=model_label, video=video, skipped=skipped,
+        landmarks=landmarks, landmarks_label=_label(config.landmarks),
     )
     convert = ctx.pipeline.stage("convert")
     roi = config.roi_coverage or getattr(convert, "roi_coverage", None) or DEFAULT_ROI_COVERAGE
     limits = Limits(max_faces=config.max_faces, batch_size=config.batch_size, examples=config.examples,
                     roi_coverage=roi,
                     empty_mask_below=config.empty_mask_below, full_mask_above=config.full_mask_above,
-                    max_frames=config.max_frames, identity_every=config.identity_every, progress=ctx.progress)
+                    max_frames=config.max_frames, identity_every=config.identity_every,
+                    comparison_faces=config.comparison_faces, progress=ctx.progress)
     report, images = evaluate(inputs, limits)
     json_path, html_path = write_report(wd.evaluate, report, images)
-    return StageResult(stage="evaluate", summary=_summary(report), outputs={"report": html_path,
-                                                                            "numbers": json_path})
+    outputs = {"report": html_path, "numbers": json_path}
+    if "comparison" in images:
+        outputs["comparison"] = write_data_uri(wd.evaluate / COMPARISON_FILE, images["comparison"])
+    return StageResult(stage="evaluate", summary=_summary(report), outputs=outputs,
+                       headline=headline(report))
 
 
 def _label(choice: ComponentChoice) -> str:
@@ -199,6 +206,14 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
     for side in ("a", "b"):
         if side in recon and recon[side].get("ssim") is not None:
             out[f"ssim_{side}"] = round(recon[side]["ssim"], 3)
+    following = report.get("following", {})
+    for key in ("a_to_b", "b_to_a"):
+        if key in following:
+            sec = following[key]
+            out[f"{key}_pose_error_deg"] = round(sec["pose_error_deg"], 2)
+            out[f"{key}_pose_error_real_deg"] = round(sec["baseline"]["real_faces"]["pose_error_deg"], 2)
+            if sec.get("following_rate") is not None:
+                out[f"{key}_following_rate"] = round(sec["following_rate"], 3)
     temp = report.get("temporal", {})
     if temp.get("box_jitter_relative") is not None:
         out["box_jitter_relative"] = round(temp["box_jitter_relative"], 5)

@@ -31,6 +31,11 @@ class EvaluateConfig:
     aligner: ComponentChoice | None = component(
         Kind.ALIGNER, None, help="Aligner for video face crops (absent: the [extract.aligner])."
     )
+    landmarks: ComponentChoice = component(
+        Kind.ALIGNER, "dlib68",
+        help="Aligner whose 68 landmarks measure head pose and expression of each swap against its source "
+        "(source following, docs/evaluate.md).",
+    )
     model: Path | None = option(
         None, help="Exported model folder (absent: <workdir>/model/export)."
     )
@@ -67,6 +72,10 @@ class EvaluateConfig:
     )
     examples: int = option(6, help="Example rows per side in the report's image grid.",
                            validator=between(0, 32))
+    comparison_faces: int = option(
+        3, help="Held-out faces per direction in evaluate/comparison.png (source | swap | target; 0 = none).",
+        validator=between(0, 32),
+    )
     empty_mask_below: float = option(0.02, help="A mask whose mean α is below this counts as empty.",
                                      validator=between(0.0, 1.0))
     full_mask_above: float = option(0.98, help="A mask whose mean α is above this counts as full.",

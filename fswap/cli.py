@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -288,12 +289,19 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point: runs the CLI and maps errors to exit codes (2 user error, 1 internal)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    quiet: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
     if not debug:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
-        from fswap.native_stderr import quiet_tensorflow_import
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's INFO and WARNING lines
+        from fswap.native_stderr import quiet_native_stderr
 
-        quiet_tensorflow_import()  # and the absl lines that TF_CPP_MIN_LOG_LEVEL no longer hides
-    session = Session(debug=debug)
+        quiet = quiet_native_stderr()  # also the ones it prints anyway, and Grappler's "pass failed"
+    with quiet:
+        return _run(args, Session(debug=debug))
+
+
+def _run(args: list[str], session: Session) -> int:
+    """Run the command line; errors become one line on stderr and an exit code."""
+    debug = session.debug
     try:
         _add_plugin_commands(session)
         cli.main(args=args, prog_name="fswap", standalone_mode=False, obj=session)

@@ -18,6 +18,7 @@ from fswap.catalog import Catalog
 from fswap.components import Kind
 from fswap.config import load_pipeline
 from fswap.errors import FswapError
+from fswap.logs import LEVEL_ENV, LEVELS, choose_level, cli_logging
 from fswap.plugins import PluginManager, make_plugin_manager
 from fswap.schema import option_rows, render_reference
 
@@ -48,14 +49,19 @@ pass_session = click.make_pass_decorator(Session, ensure=True)
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("-v", "--verbose", count=True,
+              help="Show log lines of fswap and its plugins: -v INFO, -vv DEBUG (default: warnings only).")
+@click.option("--log-level", type=click.Choice(list(LEVELS), case_sensitive=False), metavar="LEVEL",
+              help=f"Log level ({', '.join(LEVELS)}); beats -v. Default: ${LEVEL_ENV}, else warning.")
 @click.version_option(__version__, prog_name="fswap")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, verbose: int, log_level: str | None) -> None:
     """fswap: plugin-based face swapping (extract → train → convert → evaluate).
 
     Outputs are synthetic media and are marked as such; see the README's responsible-use terms.
     """
     ctx.ensure_object(Session).debug = debug
+    ctx.with_resource(cli_logging(choose_level(verbose, log_level)))
 
 
 @cli.command()

@@ -192,9 +192,10 @@ def _face_digests(faceset: FaceSet, files: Any) -> set[str]:
 
 
 @pytest.mark.slow
-def test_train_never_sees_held_out_faces_and_evaluate_uses_them(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_train_never_sees_held_out_faces_and_evaluate_uses_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import fswap.stages.train as train_stage
+    from fswap.cli import main
     from fswap.components import ComponentSpec, Kind, Provider
 
     catalog = Catalog.from_plugin_manager(make_plugin_manager())
@@ -248,6 +249,19 @@ def test_train_never_sees_held_out_faces_and_evaluate_uses_them(tmp_path: Path,
     assert [sets["a"].records[i].file for i in chosen.indices] == list(record.held["a"])
     files = [r["file"] for r in evaluation["reconstruction"]["a"]["per_face"]]
     assert files == list(record.held["a"])
+    assert [r["file"] for r in evaluation["following"]["a_to_b"]["per_face"]] == list(record.held["a"])
+    assert results[1].outputs["comparison"] == tmp_path / "work" / "evaluate" / "comparison.png"
+    assert results[1].outputs["comparison"].read_bytes()[:4] == b"\x89PNG"
+    line = results[1].headline
+    assert line.startswith("A→B: ") and "/3 held-out swaps are closer to B than to A" in line
+    # the CLI prints that line below the summary
+    cli_pipeline = tmp_path / "cli.toml"
+    cli_pipeline.write_text('workdir = "work"\n[evaluate]\nmax_faces = 8\n', encoding="utf-8")
+    capsys.readouterr()
+    assert main(["evaluate", str(cli_pipeline), "--no-progress"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("[evaluate] A→B: ") and "| B→A: " in line for line in printed)
+    assert any(line.strip().startswith("comparison: ") for line in printed)
 
     # an extended run on a face set grown by 4 faces: the recorded split stays, the 4th new face is held
     # out and the other three are trained on

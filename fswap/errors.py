@@ -18,7 +18,17 @@ class ComponentNotFoundError(ConfigError):
 
 
 class PluginError(FswapError):
-    """A plugin failed to load, register, build or run."""
+    """A plugin failed to load or register (exit code 2: disable it or install what it needs)."""
+
+
+class PluginFailure(PluginError):
+    """A component raised, or broke its contract, while being built or run.
+
+    The message names the component, its kind, section and distribution, what it was processing and the
+    FSWAP_DISABLE_PLUGINS switch. Exit code 1, like a bug, but the line says whose bug it is (never
+    "internal error", which is kept for fswap's own)."""
+
+    exit_code = 1
 
 
 class InputError(FswapError):

@@ -83,7 +83,9 @@ class Converter:
     """Converts frames with built components (detector, aligner, tracker, generator, colour, blender).
 
     `generator(faces uint8 (N,R,R,3)) -> (bgr uint8 (N,R,R,3), alpha float32 (N,R,R))` with a
-    `.resolution`; `parts` is an optional mask generator restricting the swap to face parts."""
+    `.resolution`; `parts` is an optional mask generator restricting the swap to face parts. `activity`
+    (e.g. a `fswap.frame_guard.Activity`) gets the index of the frame being worked on in `.frame`, so
+    an error from a component can name it."""
 
     def __init__(
         self,
@@ -96,6 +98,7 @@ class Converter:
         blender: Any,
         parts: Any | None = None,
         options: ConvertOptions = ConvertOptions(),
+        activity: Any | None = None,
     ) -> None:
         self.detector = detector
         self.aligner = aligner
@@ -105,6 +108,7 @@ class Converter:
         self.blender = blender
         self.parts = parts
         self.options = options
+        self.activity = activity
         self.resolution = int(generator.resolution)
         self.stats = ConvertStats()
         self.tracks: list[dict[str, Any]] = []
@@ -144,6 +148,7 @@ class Converter:
         detections: dict[int, list[Detection]] = dict(zip(to_detect, found, strict=True))
         jobs: list[_Job] = []
         for i, (index, frame) in enumerate(batch):
+            self._at(index)
             for tracked in self.tracker.update(index, detections.get(i)):
                 det = tracked.detection
                 if min(det.box[2], det.box[3]) < opts.min_face_size:
@@ -159,6 +164,7 @@ class Converter:
         masks: list[np.ndarray | None] = [None] * len(batch)
         swapped = [0] * len(batch)
         for job, out, a in zip(jobs, bgr, alpha, strict=True):
+            self._at(batch[job.frame][0])
             a = self._part_alpha(job, a)
             corrected = self._smoothed_colour(job.track_id, out, self.color.transfer(out, job.face, a), a)
             if opts.enhance > 0:
@@ -168,6 +174,7 @@ class Converter:
             swapped[job.frame] += 1
             if opts.layout == "triple":
                 masks[job.frame] = self._frame_mask(masks[job.frame], a, job.matrix, results[job.frame].shape)
+        self._at(None)
         self._record(batch, jobs)
         out_frames = []
         for i, (_, source) in enumerate(batch):
@@ -179,6 +186,10 @@ class Converter:
                 result = draw_label(result, opts.label_text, opts.label_corner)
             out_frames.append(compose(opts.layout, source, result, masks[i]))
         return out_frames
+
+    def _at(self, index: int | None) -> None:
+        if self.activity is not None:
+            self.activity.frame = index
 
     def _smoothed_colour(
         self, track_id: int, generated: np.ndarray, corrected: np.ndarray, alpha: np.ndarray

@@ -115,7 +115,10 @@ def make_features_fn(
             raise StageError("look-alike features = \"embedder\" needs the plugin catalog to find one")
         choice = structure_component(Kind.EMBEDDER, {"use": DEFAULT_EMBEDDER}, ctx=Context(catalog=catalog),
                                      section="train.lookalike.embedder")
-    return embedder_features(build(choice))
+    from fswap.frame_guard import Attributed
+
+    embedder = Attributed(build(choice), choice, "while indexing faces for look-alike augmentation")
+    return embedder_features(embedder)
 
 
 # -- the index ------------------------------------------------------------------------------------------

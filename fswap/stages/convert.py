@@ -17,7 +17,7 @@ from fswap.builder import build
 from fswap.convert.engine import Converter, ConvertOptions
 from fswap.convert.layout import output_size
 from fswap.errors import InputError, StageError
-from fswap.frame_guard import FrameGuard, GuardedDetector
+from fswap.frame_guard import Activity, Attributed, FrameGuard, GuardedDetector
 from fswap.preflight import require_input
 from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages.convert_config import ConvertConfig
@@ -25,7 +25,8 @@ from fswap.structure import unstructure
 from fswap.video.audio import AudioSource
 from fswap.video.reader import open_frames
 
-SUMMARY_KEYS = ("frames", "faces_swapped", "frames_without_face", "frames_skipped_on_error", "fps", "output")
+SUMMARY_KEYS = ("frames", "faces_swapped", "frames_without_face", "frames_skipped_on_error", "frames_retried",
+                "fps", "output")
 TRACKS_FILE = "tracks.json"
 """Per output frame, the faces swapped: track id, box, landmarks in output-frame pixels (read by evaluate)."""
 
@@ -86,15 +87,21 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     out = output_path(ctx, config, getattr(writer, "suffix", ".mp4"))
     model_dir = config.model or ctx.pipeline.workdir.model / "export"
     guard = FrameGuard("convert", config.on_frame_error, str(config.input))
+    activity = Activity(str(config.input))  # the frame being converted, for errors naming a component
+
+    def named(choice: Any) -> Any:
+        return Attributed(build(choice), choice, activity)
+
     converter = Converter(
         detector=GuardedDetector(build(config.detector), config.detector, guard),
-        aligner=build(config.aligner),
-        tracker=build(config.tracker),
+        aligner=named(config.aligner),
+        tracker=named(config.tracker),
         generator=load_generator(model_dir, config.direction, config.batch_frames),
-        color=build(config.color),
-        blender=build(config.blender),
-        parts=build(config.parts) if config.parts is not None else None,
+        color=named(config.color),
+        blender=named(config.blender),
+        parts=named(config.parts) if config.parts is not None else None,
         options=options_of(config),
+        activity=activity,
     )
     audio = (
         AudioSource(config.input, start=start / fps, duration=source.selected / fps)
@@ -103,19 +110,25 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     )
     size = source.size
     bar = tqdm(total=source.selected, desc="convert", unit="frame", disable=not ctx.progress)
-    session = writer.open(out, fps=fps, size=output_size(config.layout, size), audio_source=audio)
+    written = Activity(str(out), frame=None)  # output frames written so far
+    session = Attributed(writer, config.writer, f"for {out}").open(
+        out, fps=fps, size=output_size(config.layout, size), audio_source=audio)
+    session = Attributed(session, config.writer, written)
     try:
         for frame in converter.run(_same_size(source, size), on_frame=bar.update):
+            written.frame = 0 if written.frame is None else written.frame + 1
             session.write(frame)
     except BaseException:
         session.abort()
         raise
     finally:
         bar.close()
+    written.frame = None
     session.close()
     summary = {
         **converter.stats.to_json(),
         "frames_skipped_on_error": len(guard.skipped),
+        "frames_retried": len(guard.retried),
         "output": str(out),
         "fps_out": fps,
         "audio": bool(getattr(session, "has_audio", False)),

@@ -20,6 +20,7 @@ from fswap.evaluate import temporal
 from fswap.evaluate.evaluation import EvaluationInputs, Limits, VideoInput, evaluate
 from fswap.evaluate.holdout import select_holdout, training_indices
 from fswap.evaluate.report import headline, write_data_uri, write_report
+from fswap.frame_guard import Activity, Attributed
 from fswap.run import RunContext, StageResult
 from fswap.stages.evaluate_config import EvaluateConfig
 
@@ -54,7 +55,7 @@ def run_evaluate(ctx: RunContext, config: EvaluateConfig) -> StageResult:
         held = set(holdouts[side].indices)
         rest = [i for i in range(len(faceset)) if i not in held] or training_indices(len(faceset), 2)
         reference[side] = fx.spread(rest, config.max_reference_faces)
-    embedder = build(config.embedder)
+    embedder = Attributed(build(config.embedder), config.embedder, "while the evaluate stage scored identity")
     generators, resolution, model_label = {}, None, "none"
     if has_model:
         generators, resolution, model_label, reason = _load_generators(model_folder, config.batch_size)
@@ -144,6 +145,7 @@ def _from_extract(ctx: RunContext, name: str) -> ComponentChoice | None:
 def _video_input(ctx: RunContext, config: EvaluateConfig, path: Path, skipped: dict[str, str]) -> VideoInput:
     from fswap.video.reader import open_frames
 
+    activity = Activity(str(path))  # the video frame being looked at, for errors naming a component
     record = ctx.workdir.convert / TRACKS_FILE
     use_record = config.tracks == "record" or (config.tracks == "auto" and _record_matches(record, path))
     if use_record:
@@ -162,17 +164,25 @@ def _video_input(ctx: RunContext, config: EvaluateConfig, path: Path, skipped: d
         if detector_choice is None:
             raise StageError("[evaluate]: re-detecting faces in the converted video needs a detector: add "
                              "[evaluate.detector] use = \"mtcnn\" (or an [extract] section)")
-        observe = temporal.detector_observer(build(detector_choice))
+        observe = temporal.detector_observer(Attributed(build(detector_choice), detector_choice, activity))
         source = f"re-detection with {_label(detector_choice)}"
     aligner_choice = config.aligner or _from_extract(ctx, "aligner")
-    aligner = build(aligner_choice) if aligner_choice is not None else None
+    aligner = None if aligner_choice is None else Attributed(build(aligner_choice), aligner_choice, activity)
     if aligner is None:
         skipped["video identity"] = "no aligner to crop the video's faces (add [evaluate.aligner])"
     summary = convert_summary(ctx) if config.video is None else {}
     convert = ctx.pipeline.stage("convert")
     direction = summary.get("direction") or (getattr(convert, "direction", "a_to_b") if convert else "a_to_b")
-    return VideoInput(path=path, frames=open_frames(path), observe=observe, source=source, aligner=aligner,
-                      direction=direction)
+    return VideoInput(path=path, frames=_noted(open_frames(path), activity), observe=observe, source=source,
+                      aligner=aligner, direction=direction)
+
+
+def _noted(frames: Any, activity: Activity) -> Any:
+    """The (index, frame) pairs of `frames`, noting each index in `activity` as it is handed out (each frame
+    is detected and aligned before the next is read)."""
+    for index, frame in frames:
+        activity.frame = index
+        yield index, frame
 
 
 def _record_matches(record: Path, video: Path) -> bool:

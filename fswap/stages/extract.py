@@ -14,7 +14,7 @@ from fswap.components import AlignedFace, Aligner, Detection, Detector, Embedder
 from fswap.errors import FswapError, InputError, StageError
 from fswap.extract.alignment import square_crop
 from fswap.extract.writer import FaceSetWriter
-from fswap.frame_guard import FrameGuard, check_aligned
+from fswap.frame_guard import Attributed, FrameGuard, check_aligned
 from fswap.preflight import require_input
 from fswap.run import RunContext, StageResult
 from fswap.stages.extract_config import ExtractConfig, ExtractSide, mask_names
@@ -54,6 +54,7 @@ class SideSummary:
     faces_in_set: int = 0
     read_errors: int = 0
     frames_skipped_on_error: int = 0
+    frames_retried: int = 0
     rejected: Counter = attrs.field(factory=Counter)
     seconds: float = 0.0
     errors: list[str] = attrs.field(factory=list)
@@ -94,9 +95,9 @@ def settings_fingerprint(config: ExtractConfig, side: ExtractSide) -> dict[str, 
     }
 
 
-def reference_embedding(path: Path, parts: ExtractComponents) -> np.ndarray:
+def reference_embedding(path: Path, parts: ExtractComponents, config: ExtractConfig) -> np.ndarray:
     """The wanted person's embedding: a .npy file, or the most confident face of an image."""
-    if parts.embedder is None:
+    if parts.embedder is None or config.embedder is None:
         raise StageError("an identity reference needs an embedder")
     if path.suffix.lower() == ".npy":
         try:
@@ -104,11 +105,15 @@ def reference_embedding(path: Path, parts: ExtractComponents) -> np.ndarray:
         except (OSError, ValueError) as exc:
             raise InputError(f"{path}: not a readable .npy embedding ({exc})") from exc
     image = read_image(path)
-    detections = parts.detector.detect([image])[0]
+    where = f"on the identity reference image {path}"
+    detector = Attributed(parts.detector, config.detector, where)
+    detections = detector.detect([image])[0]
     if not detections:
         raise InputError(f"{path}: no face found in the identity reference image")
-    face = parts.aligner.align(image, max(detections, key=lambda d: d.confidence))
-    return np.asarray(parts.embedder.embed([face.image])[0], dtype=np.float32)
+    best = max(detections, key=lambda d: d.confidence)
+    face = Attributed(parts.aligner, config.aligner, where).align(image, best)
+    embedder = Attributed(parts.embedder, config.embedder, where)
+    return np.asarray(embedder.embed([face.image])[0], dtype=np.float32)
 
 
 def _describe(choice: Any) -> str:
@@ -136,7 +141,7 @@ class SideExtractor:
         self.guard = FrameGuard("extract", config.on_frame_error, str(side.input))
         self.reference: np.ndarray | None = None
         if config.policy == "identity" and side.reference is not None:
-            self.reference = reference_embedding(side.reference, parts)
+            self.reference = reference_embedding(side.reference, parts, config)
 
     def run(self, progress: bool) -> SideSummary:
         import time
@@ -207,6 +212,7 @@ class SideExtractor:
 
         self.summary.seconds = time.perf_counter() - started
         self.summary.frames_skipped_on_error = len(self.guard.skipped)
+        self.summary.frames_retried = len(self.guard.retried)
         self.summary.errors.extend(e for e in self.guard.errors if e not in self.summary.errors)
         self.summary.faces_in_set = len(self.writer.faceset)
         self.writer.save(self.summary.to_json())
@@ -243,14 +249,23 @@ class SideExtractor:
                 self.guard.failed(self.config.aligner, index, exc)
                 return
             check_aligned(self.config.aligner, face)
-            embedding = self._embedding(face)
-            if self.reference is not None and embedding is not None and self.parts.embedder is not None:
-                distance = float(
-                    np.asarray(self.parts.embedder.distance(self.reference[None], embedding[None]))[0]
-                )
-                if distance > self.config.identity_threshold:
-                    self.summary.rejected["other_identity"] += 1
-                    continue
+            try:
+                embedding = self._embedding(face)
+                distance = None
+                if self.reference is not None and embedding is not None and self.parts.embedder is not None:
+                    distance = float(
+                        np.asarray(self.parts.embedder.distance(self.reference[None], embedding[None]))[0]
+                    )
+            except FswapError:
+                raise
+            except Exception as exc:  # the embedder broke on this frame: fail or skip it (on_frame_error)
+                if self.config.embedder is None:
+                    raise
+                self.guard.failed(self.config.embedder, index, exc)
+                return
+            if distance is not None and distance > self.config.identity_threshold:
+                self.summary.rejected["other_identity"] += 1
+                continue
             masks = {}
             for choice, (name, gen) in zip(self.config.masks, self.parts.masks.items(), strict=True):
                 mask = self.guard.mask(gen, choice, index, face)
@@ -321,7 +336,7 @@ def run_extract(ctx: RunContext, config: ExtractConfig) -> StageResult:
         result = SideExtractor(name, side, config, parts, writer).run(ctx.progress)
         _check_found(name, side, result, config, len(writer.faceset))
         for key in ("frames", "resumed_frames", "faces_found", "faces_kept", "faces_in_set", "read_errors",
-                    "frames_skipped_on_error"):
+                    "frames_skipped_on_error", "frames_retried"):
             summary[f"{name}.{key}"] = getattr(result, key)
         for reason, count in sorted(result.rejected.items()):
             summary[f"{name}.rejected.{reason}"] = count

@@ -59,8 +59,8 @@ class ExtractConfig:
     )
     on_frame_error: str = option(
         "fail",
-        help="A component (detector, aligner, mask generator) raising on one frame: fail = stop with an "
-        "error naming the component and the frame number, skip = skip that frame and count it.",
+        help="A component (detector, aligner, mask generator, embedder) raising on one frame: fail = stop "
+        "with an error naming the component and the frame number, skip = skip that frame and count it.",
         validator=one_of(ON_ERROR),
     )
     batch_size: int = option(8, help="Frames read and detected together.", validator=at_least(1))

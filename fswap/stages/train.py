@@ -169,6 +169,7 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
             beta_1=config.beta_1, beta_2=config.beta_2, use_eye_masks=maker.has_eyes,
             loss_scaling=config.precision == "float16", jit_compile=config.jit_compile,
             strategy=dist.strategy if dist is not None else None,
+            choices={choice.name: choice for choice in config.losses},
         )
         schedule = Schedule(config.schedule, config.iterations, config.checkpoint_every // 2)
         settings = LoopSettings(

@@ -5,20 +5,41 @@ Inside one `tf.function` the step runs the generators forward once, updates D_A 
 (stop-gradient) outputs, then computes the generator losses against the updated discriminators and
 updates G_A and G_B with their own Adam optimisers (the shared encoder receives both updates).
 Loss weights are runtime variables (weight × schedule factor) so schedule phases never retrace.
+
+A loss term that fails inside the step is named, with its distribution, in one PluginFailure: see
+`TrainStep.__call__` for how trace-time and run-time failures are attributed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 import tensorflow as tf
 
+from fswap.components import ComponentChoice
+from fswap.errors import FswapError, PluginFailure
+from fswap.frame_guard import exception_line, plugin_failure
 from fswap.train.loss_api import LossComponent, LossInputs
 
 SIDES = ("a", "b")
 GROWTH_STEPS = 2000
+
+_SCOPE_RE = re.compile(r"fswap_loss_(\d+)_")  # the name scope each loss term's ops are built under
+_NODE_RE = re.compile(r"\{\{node ([^}]+)\}\}|Detected at node '?([^\s']+)")  # the failing op in an OpError
+
+
+def op_error_line(exc: Any) -> str:
+    """The message of a TensorFlow op error without TF's framing ("Graph execution error", the node and the
+    Python frames that defined it): its first line of substance, e.g. "indices[0] = 9 is not in [0, 2)"."""
+    framing = ("Graph execution error:", "Detected at node", "File ", "[[", "Traceback (most recent call")
+    for line in str(getattr(exc, "message", exc)).splitlines():
+        text = line.strip()
+        if text and not text.startswith(framing):
+            return text
+    return type(exc).__name__
 
 
 class NetworksLike(Protocol):
@@ -45,16 +66,6 @@ def regularization(*models: Any) -> tf.Tensor:
     return tf.add_n(terms) if terms else tf.constant(0.0)
 
 
-def owned_models(losses: Iterable[Any], networks: Any) -> list[Any]:
-    """The Keras models loss terms own (their optional `extra_models(networks)`), in loss order."""
-    models: list[Any] = []
-    for loss in losses:
-        hook = getattr(loss, "extra_models", None)
-        if hook is not None:
-            models += list(hook(networks))
-    return models
-
-
 class TrainStep:
     """Holds the optimisers and runtime loss scales and runs compiled iterations."""
 
@@ -71,10 +82,13 @@ class TrainStep:
         loss_scaling: bool = False,
         jit_compile: bool = False,
         strategy: Any = None,
+        choices: Mapping[str, ComponentChoice] | None = None,
     ) -> None:
         import contextlib
 
         self.strategy = strategy  # tf.distribute strategy (fswap.train.distribute); None = one device
+        self.choices = dict(choices or {})  # loss name → its pipeline choice, to name it when it fails
+        self._trace_failure: tuple[str, str, BaseException] | None = None
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
             self._build(networks, losses, lr_generator, lr_discriminator, beta_1, beta_2, use_eye_masks,
                         loss_scaling, jit_compile)
@@ -90,6 +104,8 @@ class TrainStep:
         self.networks = networks
         self.losses = dict(losses)
         self.names = list(self.losses)
+        self.scopes = {name: f"fswap_loss_{i}_" + re.sub(r"[^A-Za-z0-9_.\-]", "_", name)
+                       for i, name in enumerate(self.names)}
         self.use_eye_masks = use_eye_masks
         self.base_lr = {"g": float(lr_generator), "d": float(lr_discriminator)}
         self.scales = {
@@ -99,7 +115,16 @@ class TrainStep:
         self.uses_d = any(loss.uses_discriminator for loss in self.losses.values())
         self.critic_steps = {name: max(1, int(getattr(loss, "critic_steps", 1)))
                              for name, loss in self.losses.items() if loss.uses_discriminator}
-        self.extra_models = owned_models(self.losses.values(), networks)
+        self.extra_models: list[Any] = []
+        for name, loss in self.losses.items():
+            hook = getattr(loss, "extra_models", None)
+            if hook is not None:
+                try:
+                    self.extra_models += list(hook(networks))
+                except FswapError:
+                    raise
+                except Exception as exc:  # the loss plugin failed while the step was set up
+                    raise self.failure(name, "in extra_models() while the train step was built", exc) from exc
         extra = [v for m in self.extra_models for v in m.trainable_variables]
 
         def adam(lr: float) -> Any:
@@ -148,9 +173,69 @@ class TrainStep:
 
     # -- the step -----------------------------------------------------------------------------------
 
-    def __call__(self, batch: Sequence[Any], mixup: float) -> dict[str, Any]:
-        """Run one iteration on (warped_a, target_a, eyes_a, warped_b, target_b, eyes_b); returns tensors."""
-        return self._step(tuple(batch), tf.constant(mixup, tf.float32))
+    def __call__(self, batch: Sequence[Any], mixup: float, iteration: int | None = None) -> dict[str, Any]:
+        """Run one iteration on (warped_a, target_a, eyes_a, warped_b, target_b, eyes_b); returns tensors.
+
+        A loss term that raises while the step is traced (its Python code runs only then) was noted by
+        `_term` with its name, method and side, and is reported as one PluginFailure naming its component
+        and distribution; `iteration` (1-based, when given) says when. A TensorFlow op that fails when the
+        compiled step runs is attributed through the op's name: each term's ops are built under its own name
+        scope (`fswap_loss_<i>_<name>`, gradients under `gradient_tape/…` of the same scope), so a failing
+        node under that scope was built by that term's code, or by code it called, such as the generator
+        through `LossInputs.generate`: the message says "an op built by". A failing op outside every loss
+        scope (the networks, the optimisers) is not attributed to any loss and the error is left as it is.
+        Only the error path does any of this; a normal step costs nothing extra."""
+        self._trace_failure = None
+        try:
+            return self._step(tuple(batch), tf.constant(mixup, tf.float32))
+        except Exception as exc:
+            when = "" if iteration is None else f" (iteration {iteration})"
+            noted, self._trace_failure = self._trace_failure, None
+            if noted is not None:
+                name, doing, cause = noted
+                if isinstance(cause, FswapError):  # already says what is wrong (TF's rewrapped copy does not)
+                    raise cause from cause.__cause__
+                raise self.failure(name, doing + when, cause) from cause
+            name = self.loss_of_op_error(exc) if isinstance(exc, tf.errors.OpError) else None
+            if name is None:
+                raise
+            doing = "in an op it built, when the compiled train step ran" + when
+            raise self.failure(name, doing, f"{type(exc).__name__}: {op_error_line(exc)}") from exc
+
+    def loss_of_op_error(self, exc: Any) -> str | None:
+        """The loss term whose name scope holds the op a TensorFlow error reports, if any."""
+        text = str(getattr(exc, "message", exc))
+        nodes = [a or b for a, b in _NODE_RE.findall(text)]
+        for candidate in [*nodes, text]:  # the failing node first; the whole message only as a fallback
+            found = _SCOPE_RE.search(candidate)
+            if found is not None and int(found.group(1)) < len(self.names):
+                return self.names[int(found.group(1))]
+        return None
+
+    def failure(self, name: str, doing: str, exc: BaseException | str) -> PluginFailure:
+        """The one-line error for loss term `name` failing while `doing`."""
+        choice = self.choices.get(name)
+        if choice is not None:
+            return plugin_failure(choice, doing, exc)
+        loss = self.losses[name]
+        detail = exc if isinstance(exc, str) else exception_line(exc)
+        where = f"{type(loss).__module__}.{type(loss).__qualname__}"
+        return PluginFailure(f"loss '{name}' ({where}) failed {doing}: {detail}")
+
+    def _term(self, name: str, method: str, side: str, func: Callable[[LossInputs], Any],
+              x: LossInputs) -> Any:
+        """`func(x)` (a loss term's generator_loss or discriminator_loss) under the term's name scope, noting
+        which term failed when it raises while traced (see `__call__`). Runs only while tracing."""
+        with tf.name_scope(self.scopes[name]):
+            try:
+                value = func(x)
+                if value is None and method == "discriminator_loss":  # "this term trains no discriminator"
+                    return None
+                return tf.cast(value, tf.float32)
+            except Exception as exc:
+                doing = f"in {method}() for side {side} while the train step was traced"
+                self._trace_failure = (name, doing, exc)
+                raise
 
     def loss_inputs(self, side: str, warped: Any, target: Any, eyes: Any, mixup: Any,
                     training: bool = True) -> LossInputs:
@@ -202,7 +287,8 @@ class TrainStep:
                         d_loss = regularization(nets.discriminators[s], *self.extra_models)
                         for name, loss in self.losses.items():
                             if self.critic_steps.get(name, 0) > k:
-                                value = loss.discriminator_loss(inputs[s])
+                                value = self._term(name, "discriminator_loss", s, loss.discriminator_loss,
+                                                   inputs[s])
                                 if value is not None:
                                     d_loss += self.scales[name] * value
                         if k == 0:
@@ -214,7 +300,7 @@ class TrainStep:
             for s in SIDES:
                 g_loss = regularization(nets.encoder, nets.decoders[s])
                 for name, loss in self.losses.items():
-                    value = tf.cast(loss.generator_loss(inputs[s]), tf.float32)
+                    value = self._term(name, "generator_loss", s, loss.generator_loss, inputs[s])
                     metrics[f"{s}/{name}"] = value
                     g_loss += self.scales[name] * value
                 metrics[f"{s}/g_total"] = g_loss

@@ -173,7 +173,7 @@ class Trainer:
                 tick = time.perf_counter()
                 batch = next(batches)
                 lam = float(np.random.default_rng([cfg.seed, it, 7]).beta(cfg.mixup_alpha, cfg.mixup_alpha))
-                values = report.as_floats(self.step(batch, lam))
+                values = report.as_floats(self.step(batch, lam, iteration=it + 1))
                 if not all(math.isfinite(v) for v in values.values()):
                     batches = iter(self.make_batches(self._recover(it, values)))
                     bar.n = self.state.iteration

@@ -24,8 +24,9 @@ class PhaseConfig:
     start: float = option(help="Where the phase begins, as a fraction of train.iterations (0 ≤ start < 1).",
                           validator=between(0.0, 0.999999))
     off: tuple[str, ...] = option((), help="Names of configured losses switched off in this phase.")
-    mask_margin: float = option(0.0, help="Margin of the mask_hinge loss in this phase.",
-                                validator=between(0.0, 1.0))
+    mask_margin: float | None = option(
+        None, help="Margin of the mask_hinge loss in this phase. Default: the loss's own margin option.",
+        validator=between(0.0, 1.0))
     lr_factor: float = option(1.0, help="Multiplier of both learning rates in this phase.",
                               validator=at_least(0.0))
     swap_decoders: bool = option(False, help="Swap the weights of decoder A and B when this phase begins.")

@@ -95,6 +95,9 @@ class Trainer:
         self.store = CheckpointStore(folders.checkpoints, variables, keep=settings.keep_checkpoints,
                                      backup_every=settings.backup_every)
         self.state = TrainState(iteration=0, phase=0)
+        # each loss term's own hinge margin (its `margin` option), which phases without mask_margin keep
+        self.built_margins = {name: float(np.asarray(margin))
+                              for name, margin in _margin_variables(step.losses).items()}
         self._stop = threading.Event()
         self._applied_phase: int | None = None
 
@@ -106,13 +109,12 @@ class Trainer:
 
     def apply_phase(self, index: int, *, entering: bool) -> None:
         """Set loss factors, hinge margin and learning rate of phase `index`; when `entering` a new phase
-        also swap decoders / reset optimisers as the phase asks."""
+        also swap decoders / reset optimisers as the phase asks. A phase without `mask_margin` gives each
+        hinge term the margin it was built with."""
         phase = self.schedule.phases[index]
         self.step.set_factors(self.schedule.factors(index, self.step.names))
-        for loss in self.step.losses.values():
-            margin = getattr(loss, "mask_margin", None)
-            if margin is not None and hasattr(margin, "assign"):
-                margin.assign(phase.mask_margin)
+        for name, margin in _margin_variables(self.step.losses).items():
+            margin.assign(self.built_margins[name] if phase.mask_margin is None else phase.mask_margin)
         self.step.set_lr_factor(phase.lr_factor * self.state.lr_backoff)
         if entering:
             if phase.swap_decoders:
@@ -286,6 +288,16 @@ class Trainer:
                 signal.signal(sig, old)
 
         return restore
+
+
+def _margin_variables(losses: Mapping[str, Any]) -> dict[str, Any]:
+    """The `mask_margin` variables of the loss terms that have one (the hinge), by loss name."""
+    found = {}
+    for name, loss in losses.items():
+        margin = getattr(loss, "mask_margin", None)
+        if margin is not None and hasattr(margin, "assign"):
+            found[name] = margin
+    return found
 
 
 def _postfix(values: Mapping[str, float], rate: float) -> dict[str, str]:

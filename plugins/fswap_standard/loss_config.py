@@ -53,11 +53,11 @@ class MaskL1Config:
 
 @attrs.frozen(kw_only=True)
 class MaskHingeConfig:
-    """Hinge: penalise the mask below a margin (the schedule sets the margin per phase)."""
+    """Hinge: penalise the mask below a margin (a schedule phase with mask_margin sets it for that phase)."""
 
     weight: float = option(0.1, help="Weight of mean(max(0, margin − alpha)).", validator=at_least(0.0))
     margin: float = option(
-        0.5, help="Margin used when the schedule does not set one.", validator=between(0.0, 1.0)
+        0.5, help="Margin in phases whose mask_margin is not set.", validator=between(0.0, 1.0)
     )
 
 

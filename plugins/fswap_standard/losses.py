@@ -149,7 +149,8 @@ class MaskL1Loss(_Term):
 
 
 class MaskHingeLoss(_Term):
-    """mean(max(0, margin − alpha)); `mask_margin` is a variable the schedule assigns per phase."""
+    """mean(max(0, margin − alpha)); `mask_margin` is a variable the trainer assigns per phase (the phase's
+    mask_margin, or `config.margin` again in a phase that sets none)."""
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)

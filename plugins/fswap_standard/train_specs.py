@@ -21,7 +21,7 @@ LOSSES: list[ComponentSpec] = [
     ComponentSpec(Kind.LOSS, "mask_l1", f"{_MOD}:MaskL1Loss", lc.MaskL1Config,
                   "mean(|alpha|): pushes the mask toward the input."),
     ComponentSpec(Kind.LOSS, "mask_hinge", f"{_MOD}:MaskHingeLoss", lc.MaskHingeConfig,
-                  "mean(max(0, margin − alpha)) with the schedule's margin."),
+                  "mean(max(0, margin − alpha)); a phase's mask_margin overrides its margin."),
     ComponentSpec(Kind.LOSS, "cycle", f"{_MOD}:CycleLoss", lc.CycleConfig,
                   "Optional cycle consistency: L1(G_X(G_Y(x)), x) + 0.1·L1 of the two masks."),
     ComponentSpec(Kind.LOSS, "mask_tv", f"{_MOD}:MaskTVLoss", lc.MaskTVConfig,

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fswap.catalog import Catalog
+from fswap.config import load_pipeline
+from fswap.plugins import make_plugin_manager
+from fswap.train.loss_api import LossInputs
 from fswap.train.schedule import REFERENCE_PHASES, PhaseConfig, Schedule
 
 
@@ -39,3 +48,53 @@ def test_custom_table_gets_a_default_first_phase_and_is_sorted() -> None:
     assert s.thresholds == (0, 25, 50)
     assert s.phases[0].off == () and s.phases[1].off == ("edge",) and s.phases[2].lr_factor == 0.5
     assert s.describe()[1]["from_iteration"] == 25
+
+
+def test_reference_margins_are_set_in_every_phase() -> None:
+    """The default table keeps the reference's margins; only custom rows may leave mask_margin out."""
+    assert [p.mask_margin for p in REFERENCE_PHASES] == [0.0, 0.0, 0.5, 0.2, 0.4, 0.0, 0.1, 0.0]
+    assert PhaseConfig(start=0.5).mask_margin is None
+
+
+_CUSTOM = """
+[train]
+iterations = 100
+[[train.schedule]]
+start = 0.0
+[[train.schedule]]
+start = 0.5
+mask_margin = 0.2
+[[train.schedule]]
+start = 0.75
+lr_factor = 0.5
+[train.losses.reconstruction]
+[train.losses.mask_hinge]
+margin = 0.35
+"""
+
+
+def test_a_custom_schedule_keeps_the_hinge_margin_option(tmp_path: Path) -> None:
+    """Rows without mask_margin train the hinge with its own `margin`; a row with one overrides it for that
+    phase only (the option used to be overwritten with 0 by every such row: no hinge at all)."""
+    from fswap.stages.train import build_losses
+    from fswap.train.step import TrainStep
+    from fswap.train.toys import TinyNetworks
+    from fswap.train.trainer import LoopSettings, Trainer, TrainFolders
+
+    (tmp_path / "pipeline.toml").write_text(_CUSTOM)
+    catalog = Catalog.from_plugin_manager(make_plugin_manager())
+    config = load_pipeline(tmp_path / "pipeline.toml", catalog=catalog).stage("train")
+    losses = build_losses(config)
+    step = TrainStep(TinyNetworks(32, seed=0), losses)
+    folders = TrainFolders(tmp_path / "ckpt", tmp_path / "previews", tmp_path / "logs", tmp_path)
+    loop = LoopSettings(iterations=100, batch_size=2)
+    schedule = Schedule(config.schedule, config.iterations)
+    trainer = Trainer(step, schedule, loop, folders, lambda start: iter(()), {}, progress=False)
+    margins = []
+    for phase in (0, 1, 2, 0):
+        trainer.apply_phase(phase, entering=False)
+        margins.append(float(losses["mask_hinge"].mask_margin.numpy()))
+    assert margins == pytest.approx([0.35, 0.2, 0.35, 0.35])
+    x = LossInputs(warped=None, target=None, alpha=np.zeros((1, 4, 4, 1), "f4"), bgr=None, masked=None)
+    hinge = float(losses["mask_hinge"].generator_loss(x))
+    assert hinge == pytest.approx(0.35)  # an all-input mask is 0.35 below the margin

@@ -107,11 +107,12 @@ def run_train(ctx: RunContext, config: TrainStageConfig) -> StageResult:
             raise StageError(f"train: face set {side} unusable: {exc} (run the extract stage first)") from exc
     for side in SIDES:
         if len(faces[side]) < config.batch_size:
-            held = f", {len(holdout.held[side])} more held out" if holdout and holdout.held[side] else ""
+            held = (f" to train on, {len(holdout.held[side])} more held out by [train] holdout"
+                    if holdout and holdout.held[side] else "")
             raise ConfigError(
                 f"{ctx.pipeline.source.name} [train]: batch_size = {config.batch_size} does not fit face set "
-                f"{side} ({len(faces[side])} faces to train on{held}); use an even batch_size ≤ "
-                f"{len(faces[side])} or extract more faces"
+                f"{side} ({len(faces[side])} faces{held}); use an even batch_size ≤ {len(faces[side])} or "
+                "extract more faces"
             )
     chief = dist is None or dist.is_chief
     if not ctx.resume and chief:

@@ -297,3 +297,15 @@ def test_train_never_sees_held_out_faces_and_evaluate_uses_them(
 @attrs.frozen
 class _NoOptions:
     """The toy embedder has no options."""
+
+
+def test_batch_size_error_counts_the_held_out_faces(tmp_path: Path, catalog: Catalog) -> None:
+    for side, face in (("a", "astronaut"), ("b", "grace_hopper")):
+        make_landmarked_faceset(tmp_path / "work" / "faces" / side, face, 10, size=32)
+    path = _pipeline(tmp_path, "[train]\nbatch_size = 10\nholdout = 5")
+    ctx = RunContext(pipeline=load_pipeline(path, catalog=catalog), catalog=catalog, pm=None, progress=False)
+    with pytest.raises(ConfigError, match=r"\[train\]: batch_size = 10 does not fit face set a \(8 faces to "
+                                          r"train on, 2 more held out by \[train\] holdout\); use an even "
+                                          r"batch_size ≤ 8 or extract more faces"):
+        run_pipeline(ctx, ["train"])
+    assert not (tmp_path / "work" / "model" / HOLDOUT_FILE).exists()  # nothing recorded for a failed start

@@ -66,7 +66,9 @@ def run_evaluate(ctx: RunContext, config: EvaluateConfig) -> StageResult:
     video = None
     if video_path is not None:
         video = _video_input(ctx, config, video_path, skipped)
-    landmarks = build(config.landmarks) if generators else None
+    landmarks = (Attributed(build(config.landmarks), config.landmarks,
+                            "while the evaluate stage measured head pose and expression")
+                 if generators else None)
     inputs = EvaluationInputs(
         sets=sets, holdouts=holdouts, reference=reference, embedder=embedder,
         embedder_label=_label(config.embedder), generators=generators, resolution=resolution,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -45,21 +46,20 @@ def test_standardize() -> None:
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Skipping nested container:UserWarning")  # weightless op containers
-def test_saved_weights_load_and_embed(tmp_path: Path) -> None:
+def test_saved_weights_load_and_embed(tmp_path: Path, facenet_random_weights: Any) -> None:
+    import cv2
     import h5py
-    from fswap_facenet.network import build_facenet
+    import keras
     from keras.src.legacy.saving import legacy_h5_format
 
-    model = build_facenet()
+    native = facenet_random_weights.path
+    embedder = FacenetEmbedder(FacenetConfig(), weights=native)
+    model = embedder.model
     assert model.count_params() == 23_497_424  # Inception-ResNet-v1 with the 512-d bottleneck
-    rng = np.random.default_rng(0)
-    for layer in model.layers:  # perturb batch-norm statistics so a wrong load would show
-        if layer.weights and "BatchNorm" in layer.name:
-            layer.set_weights(
-                [w + rng.normal(0, 0.05, w.shape).astype(np.float32) for w in layer.get_weights()]
-            )
-    native = tmp_path / "facenet.weights.h5"
-    model.save_weights(str(native))
+    # the loaded network computes what the saving one did (same weights, same ops: float32 round-off only)
+    out = facenet_random_weights.output
+    np.testing.assert_allclose(np.asarray(model(facenet_random_weights.probe, training=False)), out,
+                               rtol=1e-5, atol=1e-5 * float(np.abs(out).max()))
     legacy = tmp_path / "facenet_keras2.h5"
     with h5py.File(legacy, "w") as fh:
         legacy_h5_format.save_weights_to_hdf5_group(fh, model)
@@ -68,12 +68,9 @@ def test_saved_weights_load_and_embed(tmp_path: Path) -> None:
         public_domain_face("astronaut")[40:296, 96:352],
         public_domain_face("grace_hopper")[100:356, 130:386],
     ]
-    embedder = FacenetEmbedder(FacenetConfig(), weights=native)
     vectors = embedder.embed(faces)
     assert vectors.shape == (2, 512) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
-    import cv2
-
     x = standardize(
         np.stack([cv2.cvtColor(cv2.resize(f, (160, 160), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
                   for f in faces]), "fixed"
@@ -82,14 +79,22 @@ def test_saved_weights_load_and_embed(tmp_path: Path) -> None:
     np.testing.assert_allclose(vectors, direct / np.linalg.norm(direct, axis=1, keepdims=True), atol=1e-5)
     again = FacenetEmbedder(FacenetConfig(weights=legacy, metric="cosine"))
     np.testing.assert_allclose(again.embed(faces), vectors, atol=1e-5)
-    euclid = embedder.distance(vectors[0], vectors[1])
-    cosine = again.distance(vectors[0], vectors[1])
-    np.testing.assert_allclose(euclid**2, 2 * cosine, rtol=1e-4)  # unit vectors: |a−b|² = 2(1 − cos)
+
+    euclid = float(embedder.distance(vectors[0], vectors[1])[0])
+    cosine = float(again.distance(vectors[0], vectors[1])[0])
+    assert 0.05 < euclid < 1.9  # two different faces: neither the same vector nor opposite ones
+    # Unit vectors: |a − b|² = 2 − 2·a·b = 2(1 − cos). Both sides subtract O(1) terms in float32, so their
+    # error is absolute, a few float32 epsilons at magnitude 1 (ε ≈ 1.2e-7), however small the distance: a
+    # relative tolerance fails for near-identical faces. 8 ε ≈ 1e-6, far below the ≈ 0.016 compared.
+    np.testing.assert_allclose(euclid**2, 2 * cosine, rtol=0, atol=8 * np.finfo(np.float32).eps)
+    # known cases: the same vector, orthogonal and opposite unit vectors
+    e0, e1 = np.eye(512, dtype=np.float32)[:2]
+    pairs = (np.stack([e0, e0, e0]), np.stack([e0, e1, -e0]))
+    np.testing.assert_allclose(embedder.distance(*pairs), [0.0, np.sqrt(2.0), 2.0], atol=1e-7)
+    np.testing.assert_allclose(again.distance(*pairs), [0.0, 1.0, 2.0], atol=1e-7)
     assert embedder.embed([]).shape == (0, 512)
 
     junk = tmp_path / "other.weights.h5"
-    import keras
-
     keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).save_weights(str(junk))
     with pytest.raises(WeightsError, match="not FaceNet Inception-ResNet-v1"):
         FacenetEmbedder(FacenetConfig(weights=junk))

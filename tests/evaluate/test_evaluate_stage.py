@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import attrs
+import cv2
+import numpy as np
 import pytest
 from fswap_eval_toys import make_faceset
 
@@ -73,12 +75,13 @@ def test_convert_then_evaluate_writes_the_report(tmp_path: Path, catalog: Catalo
 
     root = tmp_path
     make_face_video(root / "in.mp4", frames=12, size=(320, 180), fps=20, motion="pan")
-    make_faceset(root / "work" / "faces" / "a", "astronaut", 12, seed=1)
-    make_faceset(root / "work" / "faces" / "b", "grace_hopper", 12, seed=2)
+    faces_a = make_faceset(root / "work" / "faces" / "a", "astronaut", 12, seed=1)
+    faces_b = make_faceset(root / "work" / "faces" / "b", "grace_hopper", 12, seed=2)
     table = {"resolution": 64, "capacity": "lite", "width_divisor": 16, "attention": {"use": "none"},
              "upsampling": {"use": "nearest"}}
     model = parse_model_config(table, catalog=catalog)
-    save_networks(build_networks(model), root / "work" / "model" / "export", model)
+    networks = build_networks(model)
+    save_networks(networks, root / "work" / "model" / "export", model)
     path = _pipeline(root, '[convert]\ninput = "in.mp4"\n[evaluate]\nembedder = { use = "toy_thumbnails" }\n'
                            'detector = { use = "mtcnn" }\naligner = { use = "umeyama5" }\nholdout_every = 4\n'
                            'identity_every = 3\nexamples = 2')
@@ -89,12 +92,39 @@ def test_convert_then_evaluate_writes_the_report(tmp_path: Path, catalog: Catalo
     assert report["inputs"]["video"].endswith("in_a_to_b.mp4")
     assert report["inputs"]["held_out_evaluated_a"] == 3  # faces 0, 4, 8
     assert "toy_thumbnails" in report["identity"]["by"]
+    sets = {"a": faces_a, "b": faces_b}
+    held = {s: [sets[s].records[i].file for i in (0, 4, 8)] for s in sets}  # holdout_every = 4
     for direction in ("a_to_b", "b_to_a"):
         sec = report["identity"][direction]
-        assert sec["faces"] == 3 and 0.0 <= sec["closer_to_target"] <= 1.0
+        rows = sec["per_face"]
+        assert sec["faces"] == 3 and [r["file"] for r in rows] == held[direction[0]]
+        to_t, to_s = (np.array([r[k] for r in rows]) for k in ("to_target", "to_source"))
+        assert sec["closer_to_target"] == pytest.approx(float(np.mean(to_t < to_s)))
+        assert sec["distance_to_target"] == pytest.approx(float(to_t.mean()))
+        # the references are wired to the right people: real source faces sit nearer their own centroid
+        base = sec["baseline"]
+        assert base["real_source_to_source"] < base["real_source_to_target"]
+    # reconstruction, recomputed here: the held-out crops' central ROI (as [convert] feeds the generator:
+    # its default roi_coverage 0.875, since [evaluate] sets none) at 64², through the encoder and that
+    # side's own decoder, scored with plain numpy L1 and scikit-image SSIM against the input
+    from skimage.metrics import structural_similarity
+
+    from fswap.model.generator import FaceGenerator
+
+    margin = int(96 * (1 - 0.875))
     for side in ("a", "b"):
+        crops = [cv2.imread(str(sets[side].faces_dir / f))[margin:96 - margin, margin:96 - margin]
+                 for f in held[side]]
+        inputs = np.stack([cv2.resize(c, (64, 64), interpolation=cv2.INTER_AREA) for c in crops])
+        outputs, _alpha = FaceGenerator(networks.encoder, networks.decoders[side])(inputs)
+        x, y = inputs / 255.0, np.asarray(outputs) / 255.0
         rec = report["reconstruction"][side]
-        assert rec["faces"] == 3 and 0.0 < rec["l1"] < 1.0 and -1.0 <= rec["ssim"] < 0.99
+        assert rec["faces"] == 3 and [r["file"] for r in rec["per_face"]] == held[side]
+        # one 8-bit level on one pixel moves L1 by 3e-7: abs 1e-4 allows output round-off, not other faces
+        assert rec["l1"] == pytest.approx(float(np.mean(np.abs(x - y))), abs=1e-4)
+        ssim = [structural_similarity(p, q, data_range=1.0, channel_axis=-1)
+                for p, q in zip(x, y, strict=True)]
+        assert rec["ssim"] == pytest.approx(float(np.mean(ssim)), abs=1e-3)
     temporal = report["temporal"]
     assert temporal["tracks"] == 1 and temporal["per_track"][0]["frames"] >= 10
     assert temporal["box_jitter_relative"] is not None and temporal["colour_flicker"] is not None

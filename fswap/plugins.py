@@ -32,6 +32,36 @@ class PluginManager(pluggy.PluginManager):
     def provider_of(self, plugin_name: str) -> Provider:
         return self.providers.get(plugin_name, Provider(plugin_name, plugin_name, "unknown"))
 
+    def notify(self, hook_name: str, doing: str, **kwargs: Any) -> list[Any]:
+        """Call a lifecycle hook (e.g. fswap_pipeline_built) through pluggy; an implementation that raises
+        is one PluginFailure naming its plugin, distribution, what was `doing` and the switch.
+
+        The failing implementation is the innermost traceback frame running one of the hook's functions;
+        when none is found (it raised from code it called elsewhere) every implementer is listed."""
+        from fswap.errors import FswapError, PluginFailure
+        from fswap.frame_guard import exception_line
+
+        caller = getattr(self.hook, hook_name)
+        try:
+            return list(caller(**kwargs))
+        except FswapError:
+            raise
+        except Exception as exc:  # a plugin's hook implementation failed
+            impls = {impl.function.__code__: impl.plugin_name for impl in caller.get_hookimpls()
+                     if hasattr(impl.function, "__code__")}
+            names = []
+            tb = exc.__traceback__
+            while tb is not None:
+                if tb.tb_frame.f_code in impls:
+                    names = [impls[tb.tb_frame.f_code]]
+                tb = tb.tb_next
+            names = names or sorted(set(impls.values()))
+            who = ", ".join(f"plugin '{n}' ({self.provider_of(n)})" for n in names)
+            raise PluginFailure(
+                f"{hook_name} hook of {who} failed {doing}: {exception_line(exc)}; fix or disable the "
+                f"plugin with {DISABLE_ENV}={','.join(names)}"
+            ) from exc
+
 
 def disabled_plugins(environ: dict[str, str] | None = None) -> set[str]:
     """Entry-point names listed in FSWAP_DISABLE_PLUGINS (comma separated)."""

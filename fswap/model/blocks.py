@@ -12,7 +12,8 @@ import attrs
 import keras
 
 from fswap.builder import build
-from fswap.errors import ConfigError
+from fswap.errors import ConfigError, FswapError
+from fswap.model.attribution import AttributedBlocks, block_failure, block_of_exception, choice_of_layer
 from fswap.model.config import ModelConfig
 from fswap.model.contracts import call_conditional, call_factory, is_conditional
 
@@ -33,7 +34,8 @@ class ModelBlocks:
                 f"[train.model]: {', '.join(missing)} not resolved; build ModelConfig from TOML with "
                 "fswap.model.config.parse_model_config (or the pipeline loader) so components are chosen"
             )
-        return cls(build(config.normalization), build(config.attention), build(config.upsampling))
+        return cls(*(AttributedBlocks(build(choice), choice)
+                     for choice in (config.normalization, config.attention, config.upsampling)))
 
     @property
     def condition_channels(self) -> int:
@@ -60,13 +62,30 @@ class Stack:
     def norm(self, x: Any, *, name: str) -> Any:
         layer = call_factory(self.blocks.normalization, int(x.shape[-1]), name=name,
                              weight_decay=self.weight_decay)
-        return x if layer is None else layer(x)
+        return x if layer is None else self.apply(layer, x)
+
+    def apply(self, layer: Any, x: Any) -> Any:
+        """`layer(x)`; when it raises inside a layer a block component made, one PluginFailure names it."""
+        try:
+            return layer(x)
+        except FswapError:
+            raise
+        except Exception as exc:
+            found = block_of_exception(exc)
+            choice = choice_of_layer(layer)
+            if found is None and choice is not None:
+                found = (choice, str(layer.name))
+            if found is None:
+                raise
+            shapes = [tuple(t.shape) for t in (x if isinstance(x, list | tuple) else [x])]
+            shape = ", ".join(str(s) for s in shapes)
+            raise block_failure(*found, f"while the networks were built (applied to {shape})", exc) from exc
 
     def attention(self, x: Any) -> Any | None:
         """The attention block applied to x, or None when the attention component is off."""
         layer = call_factory(self.blocks.attention, int(x.shape[-1]), name=self.name("attention"),
                              weight_decay=self.weight_decay)
-        return None if layer is None else layer(x)
+        return None if layer is None else self.apply(layer, x)
 
     def attend(self, x: Any) -> Any:
         """x through the attention block, or x unchanged when attention is off."""
@@ -77,7 +96,7 @@ class Stack:
         layers = call_factory(self.blocks.upsampling, filters, name=self.name("upscale"),
                               normalization=self.blocks.normalization, weight_decay=self.weight_decay)
         for layer in layers:
-            x = layer(x)
+            x = self.apply(layer, x)
         return x
 
     def conv_block(self, x: Any, filters: int, *, strides: int = 2, use_norm: bool = True) -> Any:
@@ -109,7 +128,7 @@ class Stack:
                 return t
             layer = call_conditional(self.blocks.normalization, filters, name=f"{name}_{suffix}",
                                      weight_decay=self.weight_decay)
-            return layer([t, condition])
+            return self.apply(layer, [t, condition])
 
         y = x
         for i in (1, 2):

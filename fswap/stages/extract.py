@@ -321,7 +321,7 @@ def run_extract(ctx: RunContext, config: ExtractConfig) -> StageResult:
         if side.reference is not None and config.policy == "identity":
             require_input(side.reference, where, what="an image of the person or a .npy embedding")
     parts = ExtractComponents.build(config)
-    ctx.pm.hook.fswap_pipeline_built(pipeline=parts)
+    ctx.pm.notify("fswap_pipeline_built", "after the extract stage's components were built", pipeline=parts)
     summary: dict[str, Any] = {}
     outputs: dict[str, Path] = {}
     for name, side in config.sides().items():

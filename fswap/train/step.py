@@ -22,6 +22,7 @@ import tensorflow as tf
 from fswap.components import ComponentChoice
 from fswap.errors import FswapError, PluginFailure
 from fswap.frame_guard import exception_line, plugin_failure
+from fswap.model.attribution import block_failure, block_of_exception, block_of_node
 from fswap.train.loss_api import LossComponent, LossInputs
 
 SIDES = ("a", "b")
@@ -191,6 +192,9 @@ class TrainStep:
         except Exception as exc:
             when = "" if iteration is None else f" (iteration {iteration})"
             noted, self._trace_failure = self._trace_failure, None
+            block = self.block_failure(exc if noted is None else noted[2], when)
+            if block is not None:  # a normalization/attention/upsampling layer, even inside a loss term
+                raise block from exc
             if noted is not None:
                 name, doing, cause = noted
                 if isinstance(cause, FswapError):  # already says what is wrong (TF's rewrapped copy does not)
@@ -211,6 +215,23 @@ class TrainStep:
             if found is not None and int(found.group(1)) < len(self.names):
                 return self.names[int(found.group(1))]
         return None
+
+    def block_failure(self, exc: BaseException, when: str = "") -> PluginFailure | None:
+        """The PluginFailure of the model-block component (normalization, attention, upsampling) whose
+        layer raised `exc`: a Python error while the step was traced (its layer's code is in the
+        traceback) or a TensorFlow op under its layer's name scope when the compiled step ran; else None."""
+        nets = self.networks
+        models = [nets.encoder, *nets.decoders.values(), *nets.discriminators.values()]
+        if isinstance(exc, tf.errors.OpError):
+            text = str(getattr(exc, "message", exc))
+            for node in (a or b for a, b in _NODE_RE.findall(text)):
+                found = block_of_node(models, node)
+                if found is not None:
+                    return block_failure(*found, "when the compiled train step ran" + when,
+                                         f"{type(exc).__name__}: {op_error_line(exc)}")
+            return None
+        found = block_of_exception(exc)
+        return None if found is None else block_failure(*found, "while the train step was traced" + when, exc)
 
     def failure(self, name: str, doing: str, exc: BaseException | str) -> PluginFailure:
         """The one-line error for loss term `name` failing while `doing`."""

@@ -33,6 +33,16 @@ TOP_LEVEL = {"workdir": (Path, "Folder for face sets, model, outputs (relative t
              "seed": (int, "Random seed for augmentation and initialisation.")}
 
 
+def _with_position(message: str, raw: bytes) -> str:
+    """tomllib says "(at end of document)" where it has no line: give the line and column of the end too."""
+    if not message.endswith("(at end of document)"):
+        return message
+    text = raw.decode("utf-8", errors="replace")
+    line = text.count("\n") + 1
+    column = len(text) - (text.rfind("\n") + 1) + 1
+    return f"{message[: -len('(at end of document)')]}(at line {line}, column {column}: end of document)"
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file; syntax errors name the file with line and column."""
     if path.is_dir():
@@ -40,10 +50,10 @@ def read_toml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: no such pipeline file")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
+        return tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: TOML syntax error: {exc}") from exc
+        raise ConfigError(f"{path.name}: TOML syntax error: {_with_position(str(exc), raw)}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path.name}: not a UTF-8 text file ({exc.reason})") from exc
     except OSError as exc:

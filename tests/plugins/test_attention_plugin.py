@@ -121,8 +121,15 @@ def test_recomputed_blocks_give_the_same_gradients_inside_tf_function() -> None:
 
         return step(x)
 
-    for a, b in zip(grads(plain), grads(recomputed), strict=True):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5)
+    expected, actual = [g.numpy() for g in grads(plain)], [g.numpy() for g in grads(recomputed)]
+    # Each gradient is a float32 sum over the 2048 outputs, reassociated differently by the blocked form:
+    # its rounding error is about eps·√2048·scale ≈ 5e-6·scale, where scale is the size of the gradients.
+    # Some entries are mathematically zero (softmax ignores the key bias), so they hold only that noise and
+    # need the absolute bound; the other entries must agree to 1e-4 relative.
+    scale = max(float(np.abs(g).max()) for g in expected)
+    assert scale > 10.0, scale  # ≈ 115 here
+    for a, b in zip(expected, actual, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5 * scale)
     assert SelfAttention.from_config(recomputed.get_config()).recompute is True
 
 

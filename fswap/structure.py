@@ -169,6 +169,9 @@ def structure(
     loc = where(ctx, section, component)
     if not isinstance(data, Mapping):
         raise ConfigError(f"{loc}: expected a table, received {data!r}")
+    prepare = getattr(cls, "prepare_table", None)  # a class may fill in defaults that depend on the table
+    if callable(prepare):
+        data = prepare(data, loc)
     fields = {f.name: f for f in attrs.fields(cls) if f.init}
     hints = field_types(cls)
     unknown = [key for key in data if key not in fields]

@@ -14,6 +14,7 @@ from fswap.options import at_least, at_most, component, one_of, option
 
 RESOLUTIONS: tuple[int, ...] = (64, 128, 256)
 CAPACITIES: tuple[str, ...] = ("standard", "lite")
+MASKS: tuple[str, ...] = ("learned", "none")
 
 
 def _power_of_two(_inst: Any, attribute: attrs.Attribute, value: int) -> None:
@@ -47,6 +48,12 @@ class ModelConfig:
         None,
         help="Size of the dense bottleneck; default is the reference's (1024, or 2048 for lite at R>64).",
         validator=at_least(8),
+    )
+    mask: Literal["learned", "none"] = option(
+        "learned",
+        help="'learned': the decoders predict an attention mask α (reference); 'none': α is fixed to 1, so "
+        "the whole generated face is pasted (the plain deepfakes autoencoder).",
+        validator=one_of(MASKS),
     )
     weight_decay: float = option(
         1e-4,

@@ -43,6 +43,20 @@ CAPACITY_WIDTHS: dict[str, Widths] = {
 }
 
 
+@keras.saving.register_keras_serializable(package="fswap")
+class FullMask(keras.layers.Layer):
+    """α = 1 everywhere, shaped like the first channel of its input (the `mask = "none"` decoder)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(dtype="float32", **{k: v for k, v in kwargs.items() if k != "dtype"})
+
+    def call(self, inputs: Any) -> Any:
+        return keras.ops.ones_like(keras.ops.cast(inputs[..., :1], "float32"))
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return (*input_shape[:-1], 1)
+
+
 @attrs.frozen
 class Plan:
     """Concrete widths for one ModelConfig (capacity widths divided by `width_divisor`)."""
@@ -52,13 +66,14 @@ class Plan:
     divisor: int
     latent: int
     weight_decay: float
+    mask: str = "learned"
 
     @classmethod
     def of(cls, config: ModelConfig) -> Plan:
         widths = CAPACITY_WIDTHS[config.capacity]
         default_latent = widths.latent_64 if config.resolution == 64 else widths.latent_large
         latent = config.latent_dim or max(8, default_latent // config.width_divisor)
-        return cls(config.resolution, widths, config.width_divisor, latent, config.weight_decay)
+        return cls(config.resolution, widths, config.width_divisor, latent, config.weight_decay, config.mask)
 
     def w(self, filters: int) -> int:
         return max(2, filters // self.divisor)
@@ -121,8 +136,12 @@ def build_decoder(plan: Plan, blocks: ModelBlocks, side: str, condition_channels
         x = s.upscale(x, tail)
         x = s.conv_block(x, tail, strides=1, use_norm=False)
         size *= 2
-    alpha = _output_conv(1, "sigmoid", "alpha")(x)
-    bgr = _output_conv(3, "tanh", "bgr")(x)
+    if plan.mask == "learned":
+        alpha = _output_conv(1, "sigmoid", "alpha")(x)
+        bgr = _output_conv(3, "tanh", "bgr")(x)
+    else:
+        bgr = _output_conv(3, "tanh", "bgr")(x)
+        alpha = FullMask(name="alpha")(bgr)
     abgr = keras.layers.Concatenate(dtype="float32", name="abgr")([alpha, bgr])
     return keras.Model(inputs if condition is not None else latent,
                        {"abgr": abgr, "side_outputs": side_outputs}, name=f"decoder_{side}")

@@ -5,6 +5,7 @@ TensorFlow-free so `fswap validate` stays cheap. Defaults follow the reference (
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
@@ -14,6 +15,7 @@ from fswap.data.lookalike_config import LookalikeConfig
 from fswap.model.config import ModelConfig
 from fswap.options import at_least, at_most, between, component_list, one_of, option
 from fswap.train.distribute_config import DistributeConfig
+from fswap.train.recipes import DEFAULT_RECIPE, RECIPES, apply_recipe
 from fswap.train.schedule import REFERENCE_PHASES, PhaseConfig
 
 DEFAULT_LOSSES: tuple[str, ...] = (
@@ -56,6 +58,13 @@ class AugmentConfig:
 class TrainStageConfig:
     """Train the shared encoder, both decoders and both discriminators on face sets A and B."""
 
+    recipe: Literal["fast", "reference"] = option(
+        DEFAULT_RECIPE,
+        help="Defaults for what this table leaves out: 'fast' (mask held up by the hinge from the start, "
+        "adversarial terms after the first 15%, no decoder swap, generator lr 2e-4; fswap.train.recipes) or "
+        "'reference' (faceswap-GAN v2.2: every option at the default shown here). See docs/training.md.",
+        validator=one_of(RECIPES),
+    )
     iterations: int = option(40000, help="Total training iterations (each trains D and G of both sides).",
                              validator=at_least(1))
     batch_size: int = option(8, help="Faces per side per iteration (even).", validator=_even)
@@ -109,6 +118,11 @@ class TrainStageConfig:
         help="Look-alike part-swap augmentation ([train.lookalike]): paste parts of the most similar face of "
         "the other set onto a training face (off by default; docs/evaluate.md)."
     )
+
+    @classmethod
+    def prepare_table(cls, table: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """The [train] table with its recipe's defaults filled in (called before the table is structured)."""
+        return apply_recipe(table, where)
 
     def loss_names(self) -> list[str]:
         return [choice.name for choice in self.losses]

@@ -1,0 +1,87 @@
+"""bench.quality's bookkeeping: configuration tables are real [train] tables, thresholds are read off the
+curves correctly, the plot draws from the results JSON, and the harder pair really varies."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import quality  # noqa: E402
+from bench.quality_media import Variation, frame_parameters  # noqa: E402
+
+
+def _point(seconds: float, iteration: int, ab: float, ba: float) -> dict:
+    row = {"seconds": seconds, "iteration": iteration}
+    for d, v in (("a_to_b", ab), ("b_to_a", ba)):
+        row[d] = {"closer_to_target": v, "mean_alpha": 0.9, "reconstruction_ssim": 0.5}
+    return row
+
+
+def test_reached_is_the_first_checkpoint_with_both_directions_at_the_threshold() -> None:
+    points = [_point(0, 0, 1.0, 1.0), _point(40, 20, 0.6, 0.4), _point(80, 41, 0.7, 0.5),
+              _point(120, 60, 0.95, 0.9), _point(160, 80, 0.8, 1.0)]
+    got = quality.reached(points)
+    # the untrained model (iteration 0) never counts, even when a random decoder happens to score
+    assert got["0.5"] == {"seconds": 80, "iteration": 41}
+    assert got["0.9"] == {"seconds": 120, "iteration": 60}
+    assert quality.reached(points[:3])["0.9"] is None
+
+
+def test_every_configuration_is_a_valid_train_table_on_the_demo_networks() -> None:
+    from fswap import api
+
+    demo_model = quality.demo_tables()["train"]["model"]
+    for name in quality.CONFIGS:
+        table = quality.train_table(name, iterations=123)
+        cfg = api.from_dict({"workdir": "w", "train": table}).stage_config("train")
+        assert cfg.iterations == 123
+        assert cfg.model.resolution == demo_model["resolution"]
+    base = api.from_dict({"workdir": "w", "train": quality.train_table("baseline", iterations=None)})
+    cfg = base.stage_config("train")
+    assert cfg.loss_names() == ["reconstruction"] and cfg.model.mask == "none"
+    assert len(cfg.schedule) == 1 and not cfg.schedule[0].swap_decoders
+    ref = api.from_dict({"workdir": "w", "train": quality.train_table("reference", iterations=None)})
+    assert ref.stage_config("train").recipe == "reference"
+
+
+def test_merge_replaces_loss_tables_whole_and_merges_the_rest() -> None:
+    base = {"model": {"resolution": 64, "capacity": "lite"}, "losses": {"edge": {}, "eyes": {}}}
+    out = quality.merge(base, {"model": {"mask": "none"}, "losses": {"reconstruction": {}}})
+    assert out["model"] == {"resolution": 64, "capacity": "lite", "mask": "none"}
+    assert out["losses"] == {"reconstruction": {}}
+    assert base["model"] == {"resolution": 64, "capacity": "lite"}  # inputs untouched
+
+
+def test_plot_and_stills_are_written_from_results(tmp_path: Path) -> None:
+    import cv2
+
+    pts = [_point(0, 0, 0.0, 0.0), _point(40, 20, 0.6, 0.4)]
+    machine = {"cpus": 2, "load_average_1_5_15": [1]}
+    result = {"budget_s": 40, "pairs": {"demo": {}}, "machine_at_start": machine,
+              "runs": {"demo/default": {"config": "default", "checkpoints": pts},
+                       "demo/baseline": {"config": "baseline", "error": ["failed"]}}}
+    out = quality.plot(result, tmp_path / "q.png")
+    assert cv2.imread(str(out)) is not None
+    cv2.imwrite(str(tmp_path / "demo-default.png"), np.zeros((96, 96 * 12, 3), np.uint8))
+    still = quality.stills("demo", ["default", "baseline"], tmp_path, tmp_path / "s.jpg")
+    assert still is not None and cv2.imread(str(still)).shape[1] == 96 * 12
+
+
+def test_varied_pair_parameters_cover_their_ranges_smoothly() -> None:
+    var = Variation()
+    p = frame_parameters(120, 3, var)
+    yaw, pitch, smile, mouth, light = p[:, 0], p[:, 1], p[:, 6], p[:, 7], p[:, 9]
+    assert yaw.max() > 0.8 * var.yaw and yaw.min() < -0.8 * var.yaw
+    assert pitch.max() > 0.8 * var.pitch and pitch.min() < -0.8 * var.pitch
+    assert smile.max() > 0.9 * var.smile and mouth.max() > 0.8 * var.mouth_open
+    assert np.abs(light).max() > 0.8 * var.light
+    # smooth: a frame differs from the next by a small part of each range (held-out frames lie between
+    # trained ones)
+    assert np.abs(np.diff(yaw)).max() < 0.25 * 2 * var.yaw
+    assert not np.allclose(frame_parameters(120, 4, var), p)  # the seed matters

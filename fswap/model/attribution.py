@@ -14,13 +14,14 @@ from __future__ import annotations
 import contextlib
 import re
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fswap.components import ComponentChoice
 from fswap.errors import FswapError, PluginFailure
-from fswap.frame_guard import plugin_failure
+from fswap.frame_guard import exception_line, plugin_failure
 from fswap.model.contracts import call_conditional, call_factory
+from fswap.plugins import DISABLE_ENV
 
 _LAYERS: weakref.WeakKeyDictionary[Any, ComponentChoice] = weakref.WeakKeyDictionary()
 _UNIQUE_SUFFIX = re.compile(r"_\d+$")  # a name scope entered again ("conv2_norm_1")
@@ -121,3 +122,52 @@ def block_of_node(models: Iterable[Any], node: str) -> tuple[ComponentChoice, st
 def block_failure(choice: ComponentChoice, layer: str, doing: str, exc: BaseException | str) -> PluginFailure:
     """The one-line error for the layer `layer` made by `choice` failing while `doing`."""
     return plugin_failure(choice, f"in its layer '{layer}' {doing}", exc)
+
+
+_NODE = re.compile(r"\{\{node ([^}]+)\}\}|Detected at node '?([^\s']+)")  # the failing op in an OpError
+
+
+def _saved_layer(exc: BaseException, names: Mapping[str, str]) -> str | None:
+    """The innermost layer named in `names` that `exc` comes from: a traceback frame whose `self` is that
+    layer (Python errors) or a name-scope segment of the failing op (TensorFlow op errors)."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        name = getattr(tb.tb_frame.f_locals.get("self"), "name", None)
+        if isinstance(name, str) and name in names:
+            found = name
+        tb = tb.tb_next
+    if found is not None or not hasattr(exc, "node_def"):
+        return found
+    for a, b in _NODE.findall(str(getattr(exc, "message", exc))):
+        for segment in reversed((a or b).split("/")):
+            for candidate in (segment, _UNIQUE_SUFFIX.sub("", segment)):
+                if candidate in names:
+                    return candidate
+    return None
+
+
+def saved_block_failure(metadata: Mapping[str, Any], networks: Iterable[str], exc: BaseException,
+                        doing: str) -> PluginFailure | None:
+    """For a loaded model (model.json `metadata`): the PluginFailure of the block component whose layer in
+    one of `networks` ("encoder", "decoder_b") raised `exc` while `doing`; None when no such layer did."""
+    names: dict[str, str] = {}
+    for network in networks:
+        for layer, path in metadata.get("block_layers", {}).get(network, {}).items():
+            names.setdefault(layer, path)
+    layer = _saved_layer(exc, names)
+    info = metadata.get("components", {}).get(names.get(layer, ""))
+    if layer is None or not isinstance(info, Mapping):
+        return None
+    if hasattr(exc, "node_def"):
+        from fswap.train.step import op_error_line
+
+        detail = f"{type(exc).__name__}: {op_error_line(exc)}"
+    else:
+        detail = exception_line(exc)
+    section, kind = f"train.model.{names[layer]}", info.get("kind")
+    return PluginFailure(
+        f"[{section}] {kind} '{info.get('name')}' ({info.get('distribution')} {info.get('version')}) failed "
+        f"in its layer '{layer}' {doing}: {detail}; train a model with another {kind} in [{section}] or "
+        f"disable its plugin with {DISABLE_ENV}={info.get('plugin')}"
+    )

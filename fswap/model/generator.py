@@ -8,7 +8,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from fswap.errors import ConfigError, InputError
+from fswap.errors import ConfigError, FswapError, InputError
+from fswap.model.attribution import saved_block_failure
 from fswap.model.io import load_network, read_metadata
 
 DIRECTIONS: dict[str, str] = {"a_to_b": "decoder_b", "b_to_a": "decoder_a"}
@@ -20,6 +21,8 @@ class FaceGenerator:
 
     def __init__(self, encoder: keras.Model, decoder: keras.Model, *, condition_channels: int = 0,
                  batch_size: int = 16) -> None:
+        self.metadata: dict[str, Any] = {}  # model.json of a loaded model: names a failing block layer
+        self.networks: tuple[str, ...] = ()
         self.resolution = int(encoder.inputs[0].shape[1])
         self.condition_channels = int(condition_channels)
         self.batch_size = max(1, int(batch_size))
@@ -40,8 +43,32 @@ class FaceGenerator:
         metadata = read_metadata(Path(folder))
         encoder = load_network(folder, "encoder", metadata)
         decoder = load_network(folder, DIRECTIONS[direction], metadata)
-        return cls(encoder, decoder, condition_channels=int(metadata.get("condition_channels", 0)),
-                   batch_size=batch_size)
+        networks = ("encoder", DIRECTIONS[direction])
+        try:
+            generator = cls(encoder, decoder, condition_channels=int(metadata.get("condition_channels", 0)),
+                            batch_size=batch_size)
+        except FswapError:
+            raise
+        except Exception as exc:  # a plugin's layer, when the block components are known, else fswap's
+            doing = f"when the {direction} generator was built"
+            failure = saved_block_failure(metadata, networks, exc, doing)
+            if failure is None:
+                raise
+            raise failure from exc
+        generator.metadata, generator.networks = metadata, networks
+        return generator
+
+    def _predict(self, batch: Any, faces: int) -> np.ndarray:
+        try:
+            return np.asarray(self.model.predict_on_batch(batch), dtype=np.float32)
+        except FswapError:
+            raise
+        except Exception as exc:
+            doing = f"when the model generated a batch of {faces} faces"
+            failure = saved_block_failure(self.metadata, self.networks, exc, doing)
+            if failure is None:
+                raise
+            raise failure from exc
 
     def __call__(
         self, faces: np.ndarray, condition: np.ndarray | None = None
@@ -66,7 +93,7 @@ class FaceGenerator:
             if self.condition_channels:
                 cond = np.asarray(condition, dtype=np.float32).reshape(len(x), r, r, -1)
                 batch = [batch, cond[start : start + self.batch_size]]
-            outs.append(np.asarray(self.model.predict_on_batch(batch), dtype=np.float32))
+            outs.append(self._predict(batch, len(x[start : start + self.batch_size])))
         abgr = np.concatenate(outs, axis=0) if outs else np.zeros((0, r, r, 4), np.float32)
         bgr = np.clip(np.rint((abgr[..., 1:] + 1.0) * 127.5), 0, 255).astype(np.uint8)
         return bgr, np.ascontiguousarray(abgr[..., 0], dtype=np.float32)

@@ -56,9 +56,29 @@ def model_metadata(networks: Networks, config: ModelConfig) -> dict[str, Any]:
         "keras_version": keras.__version__,
         "config": unstructure(config),
         "components": components,
+        "block_layers": block_layers(networks, config),
         "parameters": {name: int(model.count_params()) for name, model in networks.all().items()},
         "files": {name: f"{name}.keras" for name in networks.all()},
     }
+
+
+def block_layers(networks: Networks, config: ModelConfig) -> dict[str, dict[str, str]]:
+    """Per network, the layers a block component made: layer name → the component's path in `config`
+    ("normalization"), so a loaded model can still say whose layer failed."""
+    from fswap.model.attribution import choice_of_layer
+
+    paths = _choices(config)
+    out: dict[str, dict[str, str]] = {}
+    for name, model in networks.all().items():
+        made = {}
+        for layer in model._flatten_layers(include_self=False, recursive=True):
+            choice = choice_of_layer(layer)
+            path = next((p for p, c in paths if c is choice), None) or next(
+                (p for p, c in paths if c == choice), None)
+            if choice is not None and path is not None:
+                made.setdefault(str(layer.name), path)
+        out[name] = made
+    return out
 
 
 def save_networks(networks: Networks, folder: Path, config: ModelConfig) -> Path:

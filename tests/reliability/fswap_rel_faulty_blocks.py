@@ -28,6 +28,7 @@ class FaultyBlockConfig:
     mode: str = option("ok", help="When it fails.", validator=one_of(MODES))
 
 
+@keras.saving.register_keras_serializable(package="fswap_rel_faulty_blocks")
 class FaultyLayer(keras.layers.Layer):
     """An identity layer that fails in `build` or, as a TensorFlow op, in `call`."""
 

@@ -18,13 +18,20 @@ SWITCH = "FSWAP_DISABLE_PLUGINS=relblocks"
 
 
 @pytest.fixture(scope="module")
-def blocks_cli(tmp_path_factory: pytest.TempPathFactory, plugin_site: Path) -> Callable[..., Done]:
-    """`fswap ARGS` with the fswap-rel-faulty-blocks distribution (and fswap-rel-faulty) installed."""
+def blocks_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site folder holding the fswap-rel-faulty-blocks distribution (entry point relblocks)."""
     root = tmp_path_factory.mktemp("blocks_site")
     info = root / "fswap_rel_faulty_blocks-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fswap-rel-faulty-blocks\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[fswap.plugins]\nrelblocks = fswap_rel_faulty_blocks\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def blocks_cli(blocks_site: Path, plugin_site: Path) -> Callable[..., Done]:
+    """`fswap ARGS` with the fswap-rel-faulty-blocks distribution (and fswap-rel-faulty) installed."""
+    root = blocks_site
 
     def run(*args: str, env: dict[str, str] | None = None) -> Done:
         path = os.pathsep.join([str(root), str(plugin_site), str(HERE), os.environ.get("PYTHONPATH", "")])
@@ -73,7 +80,8 @@ def test_normalization_failing_when_its_layer_is_built(tmp_path: Path, blocks_cl
     toml = _train_toml(tmp_path, FAULTY_NORM.format(mode="build"), 'use = "none"')
     done = blocks_cli("run", str(toml), "--stage", "train", "--no-progress")
     line = _plugin_line(done, f"[train.model.normalization] normalization 'faulty_norm' ({DIST}) failed in "
-                              "its layer 'conv2_norm' while the networks were built (applied to (None, 16, 16,")
+                              "its layer 'conv2_norm' while the networks were built (applied to "
+                              "(None, 16, 16,")
     assert "ValueError: cannot normalise" in line
     assert "choose another normalization in [train.model.normalization]" in line
 
@@ -106,3 +114,34 @@ def test_pipeline_built_hook_failing_names_its_plugin(tmp_path: Path, blocks_cli
                               "extract stage's components were built: AttributeError: ExtractComponents has "
                               "no attribute 'detectors'")
     assert "relfaulty" not in line  # the other plugin's hook implementations are not blamed
+
+
+def test_normalization_failing_in_the_convert_generator(tmp_path: Path, blocks_site: Path, blocks_cli,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A saved model whose normalization layer fails when it runs: model.json still says whose layer it is."""
+    from fswap.catalog import Catalog
+    from fswap.model.config import parse_model_config
+    from fswap.model.io import save_networks
+    from fswap.model.networks import build_networks
+    from fswap.plugins import make_plugin_manager
+
+    monkeypatch.syspath_prepend(str(blocks_site))  # the distribution, seen by importlib.metadata
+    catalog = Catalog.from_plugin_manager(make_plugin_manager())
+    table = {"resolution": 64, "capacity": "lite", "width_divisor": 16, "attention": {"use": "none"},
+             "normalization": {"use": "faulty_norm", "mode": "run"}}
+    config = parse_model_config(table, catalog=catalog)
+    save_networks(build_networks(config), tmp_path / "work" / "model" / "export", config)
+    image_folder(tmp_path / "in", 2)
+    toml = write_toml(tmp_path, """
+        [convert]
+        input = "in"
+        [convert.detector]
+        use = "faulty"
+        [convert.writer]
+        use = "image_sequence"
+    """)
+    done = blocks_cli("run", str(toml), "--stage", "convert", "--no-progress")
+    line = _plugin_line(done, f"[train.model.normalization] normalization 'faulty_norm' ({DIST}) failed in "
+                              "its layer 'conv2_norm' when the model generated a batch of")
+    assert "no statistics for a batch of" in line
+    assert "train a model with another normalization in [train.model.normalization]" in line

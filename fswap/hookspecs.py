@@ -111,7 +111,8 @@ def fswap_add_cli_commands(cli: click.Group) -> None:
 def fswap_pipeline_built(pipeline: Any) -> None:
     """Called once after the builder made a stage's components (``pipeline`` is the built stage object).
 
-    Use it to inspect or log what will run; do not mutate components.
+    Use it to inspect or log what will run; do not mutate components. An implementation that raises
+    fails the stage with one line naming its plugin and distribution (exit 1).
     """
 
 

@@ -5,8 +5,10 @@ the component, and every layer it returns is remembered (a weak map layer → ch
 later — applied while the functional model is built, traced in the train step, or as a TensorFlow op when
 the compiled step runs — the error path asks `block_of_exception` (Python errors: the innermost traceback
 frame whose `self` is a remembered layer) or `block_of_node` (op errors: the innermost segment of the
-failing node's name scope that is a remembered layer's name in the given networks). Only error paths do
-this work; a step that does not fail costs nothing extra. TensorFlow-free.
+failing node's name scope that is a remembered layer's name in the given networks). A saved model's
+`model.json` records which layers each block component made (`block_layers`), so `saved_block_failure`
+names the component when a loaded generator fails. Only error paths do this work; a step that does not
+fail costs nothing extra. TensorFlow-free.
 """
 
 from __future__ import annotations

@@ -176,7 +176,16 @@ def test_convert_tiny(tmp_path: Path) -> None:
     assert out["frames"] == 6 and out["faces_swapped"] == 6
     output = Path(out["output"])
     assert output.is_file() and output.parent == tmp_path / "work" / "convert"
-    assert json.loads(Path(out["tracks"]).read_text())
+    tracks = json.loads(Path(out["tracks"]).read_text())
+    assert tracks["output"] == out["output"] and tracks["layout"] == "side_by_side"
+    assert [f["frame"] for f in tracks["frames"]] == list(range(6))
+    assert [len(f["faces"]) for f in tracks["frames"]] == [1] * 6  # the clip's one face, every frame
+    reader = cv2.VideoCapture(str(output))
+    shapes = []
+    while (frame := reader.read()[1]) is not None:
+        shapes.append(frame.shape)
+    reader.release()
+    assert shapes == [(180, 2 * 320, 3)] * 6  # source | result
 
 
 @pytest.mark.slow
@@ -185,7 +194,8 @@ def test_train_tiny(tmp_path: Path) -> None:
     assert out["faces"] == {"a": 6, "b": 6}
     assert out["iteration"] == 2
     assert (Path(out["export"]) / "model.json").is_file()
-    assert any(Path(out["previews"]).glob("preview_*.png"))
+    previews = sorted(p.name for p in Path(out["previews"]).glob("preview_*.png"))
+    assert previews == ["preview_00000002.png"]  # preview_every = 2 in the tiny settings
 
 
 @pytest.mark.slow
@@ -194,7 +204,24 @@ def test_all_in_one_tiny(tmp_path: Path) -> None:
     assert list(out) == ["extract", "train", "convert", "evaluate"]
     assert out["convert"]["faces_swapped"] == 6
     report = json.loads(Path(out["evaluate"]["outputs"]["numbers"]).read_text())
-    assert report  # the evaluate stage wrote its numbers
+    # the evaluation is of what the earlier stages made: their face sets, exported model and video
+    inputs = report["inputs"]
+    assert inputs["faces_a"] == out["extract"]["outputs"]["faceset a"]
+    assert inputs["faces_in_a"] == out["extract"]["a.faces_in_set"] == 6
+    assert inputs["faces_in_b"] == out["extract"]["b.faces_in_set"] == 6
+    assert inputs["video"] == out["convert"]["output"]
+    assert out["train"]["outputs"]["export"] in inputs["model"]
+    assert report["skipped"] == {}  # every section ran with the default [evaluate] table
+    assert report["identity"]["by"].startswith("embedder 'dlib_resnet'")
+    assert report["temporal"]["tracks"] == 1 and report["temporal"]["faces_seen"] == 6
+    for direction in ("a_to_b", "b_to_a"):
+        base = report["identity"][direction]["baseline"]  # dlib's embedder tells the two people apart
+        assert base["real_source_to_source"] < 0.6 < base["real_source_to_target"], base
+        assert out["evaluate"][f"{direction}_closer_to_target"] == pytest.approx(
+            report["identity"][direction]["closer_to_target"], abs=1e-3)
+    for side in ("a", "b"):
+        assert report["reconstruction"][side]["faces"] == report["inputs"][f"held_out_evaluated_{side}"] >= 1
+    assert Path(out["evaluate"]["outputs"]["report"]).stat().st_size > 1000
 
 
 def test_scripts_without_inputs_say_what_is_missing() -> None:

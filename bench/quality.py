@@ -433,7 +433,8 @@ def reached(points: list[Mapping[str, Any]], thresholds: tuple[float, ...] = THR
 
 
 def run_child(pair: str, config: str, args: argparse.Namespace, out: Path, still: Path) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "bench.quality", "--child", pair, config, "--budget", str(args.budget),
+    cmd = [sys.executable, "-m", "bench.quality", *[f"--define={d}" for d in args.define],
+           "--child", pair, config, "--budget", str(args.budget),
            "--every", str(args.every), "--out", str(out), "--still", str(still)]
     if args.iterations:
         cmd += ["--iterations", str(args.iterations)]
@@ -465,6 +466,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--iterations", type=int, default=0,
                         help="train.iterations of every run (the schedule scales to it); default: the demo's")
     parser.add_argument("--extra", default="", help="a JSON [train] overlay applied to every configuration")
+    parser.add_argument("--define", action="append", default=[], metavar="NAME=JSON",
+                        help="an extra configuration: a [train] overlay as JSON (repeatable)")
     parser.add_argument("--name", default="quality", help="results file bench/results/<name>.json")
     parser.add_argument("--no-plot", action="store_true", help="skip docs/images/<name>.png and the stills")
     parser.add_argument("--quick", action="store_true", help="30 s runs measured every 15 s (smoke test)")
@@ -472,6 +475,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default="", help=argparse.SUPPRESS)
     parser.add_argument("--still", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    for item in args.define:
+        name, _, overlay = item.partition("=")
+        CONFIGS[name] = json.loads(overlay)
     if args.quick:
         args.budget, args.every = 30.0, 15.0
     if args.child:

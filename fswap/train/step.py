@@ -12,6 +12,7 @@ A loss term that fails inside the step is named, with its distribution, in one P
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
@@ -147,15 +148,33 @@ class TrainStep:
         for s in SIDES:
             self.g_opt[s].build(self.g_vars[s])
             self.d_opt[s].build(self.d_vars[s])
-        step = self._train_step if self.strategy is None else self._distributed_step
-        self._step = tf.function(step, jit_compile=jit_compile, reduce_retracing=True)
+        # terms worth not running while the schedule has them off: those that train a discriminator or own
+        # networks (a perceptual backbone); the step is compiled once per set of such terms that are off
+        self.skippable = frozenset(name for name, loss in self.losses.items()
+                                   if loss.uses_discriminator or hasattr(loss, "extra_models"))
+        self.skipped: frozenset[str] = frozenset()
+        self._jit_compile = jit_compile
+        self._steps: dict[frozenset[str], Any] = {}
+        self._step = self._compiled(frozenset())
 
     # -- runtime settings (no retracing) ------------------------------------------------------------
 
     def set_factors(self, factors: Mapping[str, float]) -> None:
-        """Effective weight of each loss = configured weight × factor (0 switches a loss off)."""
+        """Effective weight of each loss = configured weight × factor (0 switches a loss off). An adversarial
+        or backbone term with weight 0 is not run at all (its metric reads 0) until it is switched on."""
         for name, var in self.scales.items():
             var.assign(self.losses[name].weight * float(factors.get(name, 1.0)))
+        self.skipped = frozenset(name for name in self.skippable
+                                 if self.losses[name].weight * float(factors.get(name, 1.0)) == 0.0)
+        self._step = self._compiled(self.skipped)
+
+    def _compiled(self, skipped: frozenset[str]) -> Any:
+        """The compiled step that leaves out the terms in `skipped` (built on first use)."""
+        if skipped not in self._steps:
+            step = self._train_step if self.strategy is None else self._distributed_step
+            self._steps[skipped] = tf.function(functools.partial(step, skipped=skipped),
+                                               jit_compile=self._jit_compile, reduce_retracing=True)
+        return self._steps[skipped]
 
     def set_lr_factor(self, factor: float) -> None:
         for s in SIDES:
@@ -290,24 +309,30 @@ class TrainStep:
             out = nets.decoders[side](latent, training=training)
         return (latent, *split_output(out))
 
-    def _distributed_step(self, batch: tuple[Any, ...], mixup: Any) -> dict[str, Any]:
+    def _distributed_step(self, batch: tuple[Any, ...], mixup: Any,
+                          skipped: frozenset[str] = frozenset()) -> dict[str, Any]:
         """Every replica runs `_train_step` on its shard; metrics are summed (each already × 1/replicas)."""
-        per_replica = self.strategy.run(self._train_step, args=(batch, mixup))
+        per_replica = self.strategy.run(functools.partial(self._train_step, skipped=skipped),
+                                        args=(batch, mixup))
         return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)
                 for k, v in per_replica.items()}
 
-    def _train_step(self, batch: tuple[Any, ...], mixup: Any) -> dict[str, Any]:
+    def _train_step(self, batch: tuple[Any, ...], mixup: Any,
+                    skipped: frozenset[str] = frozenset()) -> dict[str, Any]:
         nets = self.networks
         data = {"a": batch[0:3], "b": batch[3:6]}
         metrics: dict[str, Any] = {}
+        train_d = any(loss.uses_discriminator and name not in skipped for name, loss in self.losses.items())
         with tf.GradientTape(persistent=True) as tape:
             inputs = {s: self.loss_inputs(s, *data[s], mixup) for s in SIDES}
-            if self.uses_d:
+            if self.uses_d and not train_d:  # every adversarial term is off in this phase
+                metrics.update({f"{s}/d_total": tf.constant(0.0) for s in SIDES})
+            if train_d:
                 for s in SIDES:
                     for k in range(max(self.critic_steps.values())):  # k > 0: terms with critic_steps > k
                         d_loss = regularization(nets.discriminators[s], *self.extra_models)
                         for name, loss in self.losses.items():
-                            if self.critic_steps.get(name, 0) > k:
+                            if self.critic_steps.get(name, 0) > k and name not in skipped:
                                 value = self._term(name, "discriminator_loss", s, loss.discriminator_loss,
                                                    inputs[s])
                                 if value is not None:
@@ -321,6 +346,9 @@ class TrainStep:
             for s in SIDES:
                 g_loss = regularization(nets.encoder, nets.decoders[s])
                 for name, loss in self.losses.items():
+                    if name in skipped:
+                        metrics[f"{s}/{name}"] = tf.constant(0.0)
+                        continue
                     value = self._term(name, "generator_loss", s, loss.generator_loss, inputs[s])
                     metrics[f"{s}/{name}"] = value
                     g_loss += self.scales[name] * value

@@ -207,7 +207,7 @@ def test_aae_latent_discriminator_is_sized_to_the_encoder_and_round_trips(tmp_pa
 
 @pytest.mark.parametrize(("prior", "mean_abs", "std"), [("gaussian", None, 2.0), ("uniform", 1.0, None)])
 def test_aae_prior_samples(prior: str, mean_abs: float | None, std: float | None) -> None:
-    tf.random.set_seed(0)
+    keras.utils.set_random_seed(0)  # the prior's tf.random draws
     loss = AaeLatentLoss(AaeLatentConfig(prior=prior, scale=2.0))
     sample = np.asarray(loss.sample_prior((4000, 8)))
     if std is not None:
@@ -218,19 +218,22 @@ def test_aae_prior_samples(prior: str, mean_abs: float | None, std: float | None
 
 def test_aae_discriminator_learns_to_tell_codes_from_the_prior() -> None:
     """A few Adam steps on the discriminator loss separate shifted codes from N(0, 1) samples."""
-    tf.random.set_seed(1)
+    keras.utils.set_random_seed(1)  # the discriminator's initial weights (Keras' own seed) and the prior
     loss = AaeLatentLoss(AaeLatentConfig(hidden=16))
     model = loss.extra_models(_Nets(4))[0]
     code = tf.constant(np.random.default_rng(6).normal(3.0, 0.5, (4, 8, 8, 4)).astype(np.float32))
     x = LossInputs(warped=None, target=None, alpha=None, bgr=None, masked=None, latent=code)
     opt = keras.optimizers.Adam(1e-2)
     first = float(loss.discriminator_loss(x))
+    fooled = float(loss.generator_loss(x))
     for _ in range(30):
         with tf.GradientTape() as tape:
             value = loss.discriminator_loss(x)
         opt.apply(tape.gradient(value, model.trainable_variables), model.trainable_variables)
     assert float(loss.discriminator_loss(x)) < 0.5 * first
-    assert float(loss.generator_loss(x)) > first  # the codes are now recognisably not prior samples
+    # the codes are now recognisably not prior samples: the generator's BCE rose, well past chance (log 2);
+    # measured over initial weights from seeds 0–5: 0.02–1.9 before, 3.7–5.2 after
+    assert float(loss.generator_loss(x)) > max(fooled, 2.0)
     off = LossInputs(warped=None, target=None, alpha=None, bgr=None, masked=None)
     assert float(loss.generator_loss(off)) == 0.0
 

@@ -46,8 +46,14 @@ def test_lookalike_augmentation_runs_in_training_and_reports_neighbours(tmp_path
     logs = tmp_path / "work" / "model" / "logs"
     for side, other in (("a", "b"), ("b", "a")):
         report = json.loads((logs / f"lookalike_{side}.json").read_text())
-        assert report["samples_augmented"] > 0  # probability 1: every sample of this side got parts pasted
+        # probability 1: every sample drawn (2 iterations × batch 2, plus any the input pipeline read ahead)
+        # got parts pasted, and the count is the sum of the per-neighbour counts
+        used = [n["used"] for face in report["faces"] for n in face["neighbours"]]
+        assert report["samples_augmented"] == sum(used) >= 2 * 2
         assert report["target_set"].endswith(str(Path("faces") / other))
+        target_files = {p.name for p in (tmp_path / "work" / "faces" / other / "faces").iterdir()}
+        assert len(report["faces"]) == 3 and all(len(face["neighbours"]) == 2 for face in report["faces"])
+        assert {n["file"] for face in report["faces"] for n in face["neighbours"]} <= target_files
         neighbour_files = {n["file"] for face in report["faces"] for n in face["neighbours"]}
         assert neighbour_files and all(isinstance(f, str) for f in neighbour_files)
         assert all(len(face["neighbours"]) == 2 for face in report["faces"])

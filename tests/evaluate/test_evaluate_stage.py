@@ -130,8 +130,22 @@ def test_convert_then_evaluate_writes_the_report(tmp_path: Path, catalog: Catalo
         assert rec["ssim"] == pytest.approx(float(np.mean(ssim)), abs=1e-3)
     temporal = report["temporal"]
     assert temporal["tracks"] == 1 and temporal["per_track"][0]["frames"] >= 10
-    assert temporal["box_jitter_relative"] is not None and temporal["colour_flicker"] is not None
     assert "the convert stage's record" in temporal["by"]  # convert wrote tracks.json; auto uses it
+    # box jitter recomputed from that record: std over time of the second differences of (centre, size) of
+    # the scored track (the clip's pan turns back fast near its end, where the tracker starts a second,
+    # 2-frame track: too short to score)
+    record = json.loads((root / "work" / "convert" / "tracks.json").read_text())
+    scored = temporal["per_track"][0]
+    rows = [(f["frame"], face["box"]) for f in record["frames"] for face in f["faces"]
+            if face["track_id"] == scored["track_id"]]
+    assert [frame for frame, _ in rows] == list(range(scored["first_frame"], scored["last_frame"] + 1))
+    boxes = np.array([(x + w / 2, y + h / 2, w, h) for _, (x, y, w, h) in rows])
+    d2 = boxes[2:] - 2 * boxes[1:-1] + boxes[:-2]
+    jitter = float(np.mean(np.sqrt(np.mean(d2**2, axis=0))))
+    assert temporal["box_jitter_px"] == pytest.approx(jitter, rel=1e-9)
+    size = float(np.mean(np.sqrt(boxes[:, 2] * boxes[:, 3])))
+    assert temporal["box_jitter_relative"] == pytest.approx(jitter / size, rel=1e-9)
+    assert temporal["colour_flicker"] > 0  # measured on the pasted faces, which change frame to frame
     assert report["identity"]["video"]["frames"] == 4  # frames 0, 3, 6, 9
     assert set(report["masks"]["groups"]) == {"reconstruction A", "swap A→B", "reconstruction B", "swap B→A"}
     assert report["skipped"] == {}

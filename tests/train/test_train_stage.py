@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fswap.cli import main
@@ -64,6 +65,20 @@ def test_train_stage_writes_state_exports_and_resumes(project: Path) -> None:
 
     generator = FaceGenerator.load(model / "export", "a_to_b")
     assert generator.resolution == 64
+    # the export holds the trained weights: those of the final checkpoint, whose variables.npz lists the
+    # encoder's, decoders' and discriminators' weights first, in this order ("<index>:<path>" keys)
+    from fswap.model.io import load_network
+
+    exported = [w for name in ("encoder", "decoder_a", "decoder_b", "discriminator_a", "discriminator_b")
+                for w in load_network(model / "export", name).get_weights()]
+    with np.load(model / "checkpoints" / "ckpt-00000003" / "variables.npz") as saved:
+        final = [saved[k] for k in sorted(saved.files, key=lambda k: int(k.split(":", 1)[0]))]
+        with np.load(model / "checkpoints" / "ckpt-00000002" / "variables.npz") as earlier:
+            before = [earlier[k] for k in sorted(earlier.files, key=lambda k: int(k.split(":", 1)[0]))]
+    assert len(final) > len(exported)  # optimizer state follows the networks
+    for got, want in zip(exported, final, strict=False):
+        np.testing.assert_array_equal(got, want)
+    assert not all(np.array_equal(a, b) for a, b in zip(exported, before, strict=False))  # not iteration 2's
 
     assert _run(project, 4) == 0  # resume: continues from 3 to 4
     summary = json.loads((model / "train_summary.json").read_text())

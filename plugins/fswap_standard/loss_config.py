@@ -74,3 +74,11 @@ class CycleConfig:
 
     weight: float = option(10.0, help="Weight of the cycle term (reference 10).", validator=at_least(0.0))
     mask_weight: float = option(0.1, help="Relative weight of the mask L1.", validator=at_least(0.0))
+
+
+@attrs.frozen(kw_only=True)
+class SsimConfig:
+    """Structural dissimilarity (1 − SSIM) / 2 of the raw colour output against the target."""
+
+    weight: float = option(1.0, help="Weight of the structural term.", validator=at_least(0.0))
+    window: int = option(7, help="Side of the Gaussian SSIM window in pixels (odd).", validator=at_least(3))

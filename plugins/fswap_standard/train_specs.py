@@ -26,4 +26,6 @@ LOSSES: list[ComponentSpec] = [
                   "Optional cycle consistency: L1(G_X(G_Y(x)), x) + 0.1·L1 of the two masks."),
     ComponentSpec(Kind.LOSS, "mask_tv", f"{_MOD}:MaskTVLoss", lc.MaskTVConfig,
                   "Total variation of the mask."),
+    ComponentSpec(Kind.LOSS, "structure", "fswap_standard.ssim_loss:SsimLoss", lc.SsimConfig,
+                  "Structural dissimilarity (1 − SSIM) / 2 of the raw colour output against the target."),
 ]

@@ -58,7 +58,7 @@ def recipe_table(name: str) -> dict[str, Any]:
 def apply_recipe(table: Mapping[str, Any], where: str) -> dict[str, Any]:
     """The [train] table with its recipe's defaults filled in (`recipe` is kept, so it is recorded)."""
     name = table.get("recipe", DEFAULT_RECIPE)
-    if name not in PRESETS:
+    if not isinstance(name, str) or name not in PRESETS:  # a TOML table or array is unhashable
         raise ConfigError(f"{where}: recipe must be one of {', '.join(repr(r) for r in RECIPES)}, "
                           f"received {name!r}")
     out = dict(table)

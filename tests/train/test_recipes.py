@@ -73,3 +73,6 @@ def test_unknown_recipe_is_one_line_naming_the_choices() -> None:
     expected = r"\[train\]: recipe must be one of 'fast', 'reference', received 'quick'"
     with pytest.raises(ConfigError, match=expected):
         train_config({"recipe": "quick"})
+    for wrong in ({}, [], 3):  # not a name at all (a table was a TypeError; found by test_config_fuzz)
+        with pytest.raises(ConfigError, match=expected.replace("'quick'", "")):
+            train_config({"recipe": wrong})

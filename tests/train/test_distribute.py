@@ -73,11 +73,12 @@ def _summary(root: Path) -> dict:
     return json.loads((root / "work" / "model" / "train_summary.json").read_text())
 
 
-#: Adam divides each gradient by its own running RMS, so an entry whose gradient is at rounding level (the
-#: replicas sum it in another order) can step by up to ±lr either way: after 3 steps at lr ≤ 2e-4 (the
-#: discriminators') such an entry may differ by 2·3·2e-4. Every entry must stay within that bound, and all but
-#: a few per million must agree to float32 rounding of the sums (rtol 1e-4, atol 1e-5): a wrong shard, loss
-#: scale or gradient sum moves nearly every entry, not a handful.
+#: The replicas sum gradients in another order, so a few entries differ by more than rounding: an
+#: activation on a kink (LeakyReLU at 0, a max) flips sides and its gradient changes by a step. Adam divides
+#: each gradient by its own running RMS, so such a weight moves at most ±lr a step either way: after 3 steps
+#: at lr ≤ 2e-4 (the discriminators') a weight may differ by 2·3·2e-4; its moments (`adam*/…`) have no such
+#: bound. All but a few per ten thousand entries, weights and moments, must agree to float32 rounding of the
+#: sums (rtol 1e-4, atol 1e-5): a wrong shard, loss scale or gradient sum moves nearly every entry.
 ADAM_BOUND = 2 * 3 * 2e-4
 MAX_LOOSE_SHARE = 1e-4
 
@@ -85,15 +86,17 @@ MAX_LOOSE_SHARE = 1e-4
 def _assert_same_parameters(reference: Path, other: Path) -> None:
     a, b = np.load(reference), np.load(other)
     assert a.files == b.files
-    trained = entries = loose = 0
+    weights = entries = loose = 0
     for key in a.files:
-        if a[key].dtype.kind == "f":
+        if a[key].dtype.kind != "f":
+            continue
+        if not key.split(":", 1)[-1].startswith("adam"):
             np.testing.assert_allclose(b[key], a[key], rtol=0, atol=ADAM_BOUND, err_msg=key)
-            loose += int(np.count_nonzero(~np.isclose(b[key], a[key], rtol=1e-4, atol=1e-5)))
-            entries += a[key].size
-            trained += 1
-    assert trained > 100
-    assert loose <= MAX_LOOSE_SHARE * entries, f"{loose} of {entries} parameters differ beyond rounding"
+            weights += 1
+        loose += int(np.count_nonzero(~np.isclose(b[key], a[key], rtol=1e-4, atol=1e-5)))
+        entries += a[key].size
+    assert weights > 90 and entries > 2 * 250_000
+    assert loose <= MAX_LOOSE_SHARE * entries, f"{loose} of {entries} entries differ beyond rounding"
 
 
 @pytest.fixture(scope="module")

@@ -88,6 +88,9 @@ def test_short_run_with_the_component_switched_on(name: str, tmp_path: Path) -> 
         assert "dual_attention" in json.dumps(model_json)
     else:
         assert np.isfinite(history[f"a/{name}"]).all() and np.isfinite(history["a/d_total"]).all()
+        # computed every iteration on new batches and moving networks: a term stuck at one value (say 0,
+        # not wired to its critic) would be flat
+        assert np.ptp(history[f"a/{name}"]) > 0 and np.ptp(history["a/d_total"]) > 0
         assert summary["losses"][name] == 0.01
 
 
@@ -98,6 +101,7 @@ def test_example_pipeline_with_all_three_components(tmp_path: Path) -> None:
     assert summary["iteration"] == 40 and summary["nan_restarts"] == 0
     for name in ("wgan_gp", "aae_latent"):
         assert np.isfinite(history[f"a/{name}"]).all() and np.isfinite(history[f"b/{name}"]).all()
+        assert np.ptp(history[f"a/{name}"]) > 0 and np.ptp(history[f"b/{name}"]) > 0  # computed, not stuck
     _assert_reconstruction_falls(history)
     checkpoint = tmp_path / "work" / "model" / "checkpoints" / "ckpt-00000040" / "variables.npz"
     with np.load(checkpoint) as saved:  # the latent discriminator is saved with the run

@@ -52,10 +52,17 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(structural_similarity(x, y, data_range=1.0, channel_axis=channel_axis))
 
 
+def _power_of_two_scaled(x: np.ndarray) -> np.ndarray:
+    """Rows scaled exactly (by a power of two) so that their largest entry lies in [0.5, 1): squares of very
+    small or large entries would otherwise underflow or overflow, and the cosine would depend on scale."""
+    _, exponent = np.frexp(np.max(np.abs(x), axis=-1, keepdims=True))
+    return np.ldexp(x, -exponent)
+
+
 def cosine_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """1 − cosine similarity of matching rows (broadcast): 0 same direction, 1 orthogonal, 2 opposite."""
-    x = np.atleast_2d(np.asarray(a, dtype=np.float64))
-    y = np.atleast_2d(np.asarray(b, dtype=np.float64))
+    x = _power_of_two_scaled(np.atleast_2d(np.asarray(a, dtype=np.float64)))
+    y = _power_of_two_scaled(np.atleast_2d(np.asarray(b, dtype=np.float64)))
     denom = np.linalg.norm(x, axis=-1) * np.linalg.norm(y, axis=-1)
     safe = np.where(denom > 0, denom, 1.0)
     # A zero vector has no direction: count it as orthogonal (1) rather than clamping the norm, which

@@ -56,7 +56,9 @@ def test_short_run_lowers_reconstruction_and_writes_outputs(make_trainer: Any, t
     for name in ("a/reconstruction", "b/g_total", "images_per_s"):  # every history column, every log step
         steps, values = zip(*board[name], strict=True)
         assert list(steps) == list(range(5, 61, 5)), name
-        np.testing.assert_allclose(values, [float(r[name]) for r in rows], rtol=1e-5, err_msg=name)
+        # history.csv writes losses to 6 significant digits and images/s to 3 decimals; TensorBoard float32
+        tolerance = {"rtol": 1e-6, "atol": 5e-4} if name == "images_per_s" else {"rtol": 1e-5}
+        np.testing.assert_allclose(values, [float(r[name]) for r in rows], err_msg=name, **tolerance)
     assert [step for step, _ in board["preview"]] == [20, 40, 60]  # the grid, at every preview
     width, height, png = board["preview"][-1][1]
     assert (int(width), int(height)) == (grid.shape[1], grid.shape[0])

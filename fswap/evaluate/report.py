@@ -38,13 +38,18 @@ def json_safe(value: Any) -> Any:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write text via a temporary file and rename; the file gets the usual permissions (0666 less the
+    """Write text (UTF-8) atomically, with the usual permissions (see `write_bytes_atomic`)."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, payload: bytes) -> None:
+    """Write bytes via a temporary file and rename; the file gets the usual permissions (0666 less the
     umask), not mkstemp's private 0600, so a report can be shared."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
@@ -396,19 +401,7 @@ def headline(report: dict[str, Any]) -> str:
 def write_data_uri(path: Path, uri: str) -> Path:
     """Write the bytes of a base64 data: URI (e.g. a PNG figure) to `path` atomically; returns `path`."""
     _head, _, data = uri.partition(";base64,")
-    payload = base64.b64decode(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_bytes_atomic(path, base64.b64decode(data))
     return path
 
 

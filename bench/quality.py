@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import emit, machine, peak_rss_mb
+from bench.common import RESULTS, emit, machine, peak_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "demo" / "pipeline.toml"
@@ -58,6 +58,7 @@ THRESHOLDS = (0.5, 0.9)
 HOLDOUT_EVERY = 10
 
 BASELINE: dict[str, Any] = {
+    "recipe": "reference",
     "batch_size": 16,
     "lr_generator": 2e-4,
     "beta_1": 0.9,
@@ -173,7 +174,8 @@ def held_out(count: int, every: int = HOLDOUT_EVERY) -> list[int]:
 class HeldOutFaces:
     """Held-out and reference faces of both sets, the identity centroids and real-face baselines."""
 
-    def __init__(self, work: Path, resolution: int, *, roi: float = 0.85, max_reference: int = 32) -> None:
+    def __init__(self, work: Path, resolution: int, *, roi: float = 0.85, max_reference: int = 32,
+                 following: bool = True) -> None:
         from fswap import api
         from fswap.data.faceset import FaceSet
         from fswap.evaluate import faces as fx
@@ -191,7 +193,7 @@ class HeldOutFaces:
                                 resolution) for s in SIDES}
         self.reference = fx.identity_reference(self.embedder, refs, 16)
         self.real = {s: fx.roundtrip(self.crops[s], roi, resolution) for s in SIDES}
-        self.landmarks, self.following_error = _landmark_aligner()
+        self.landmarks, self.following_error = _landmark_aligner() if following else (None, "not asked for")
         self.points5 = None
         if self.landmarks is not None:
             from fswap.evaluate import following
@@ -471,6 +473,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", default="quality", help="results file bench/results/<name>.json")
     parser.add_argument("--no-plot", action="store_true", help="skip docs/images/<name>.png and the stills")
     parser.add_argument("--quick", action="store_true", help="30 s runs measured every 15 s (smoke test)")
+    parser.add_argument("--table", action="store_true",
+                        help="print bench/results/<name>.json as markdown tables (for docs) and exit")
+    parser.add_argument("--reuse", default="",
+                        help="a folder of an interrupted run: runs whose JSON is there are not trained again")
     parser.add_argument("--child", nargs=2, metavar=("PAIR", "CONFIG"), help=argparse.SUPPRESS)
     parser.add_argument("--out", default="", help=argparse.SUPPRESS)
     parser.add_argument("--still", default="", help=argparse.SUPPRESS)
@@ -478,6 +484,9 @@ def main(argv: list[str] | None = None) -> None:
     for item in args.define:
         name, _, overlay = item.partition("=")
         CONFIGS[name] = json.loads(overlay)
+    if args.table:
+        print(markdown(json.loads((RESULTS / f"{args.name}.json").read_text(encoding="utf-8"))))
+        return
     if args.quick:
         args.budget, args.every = 30.0, 15.0
     if args.child:
@@ -496,13 +505,18 @@ def main(argv: list[str] | None = None) -> None:
                      f"configurations: {', '.join(CONFIGS)}")
     for pair in pairs:  # extraction happens here, outside any training budget
         prepare_pair(pair)
-    scratch = Path(tempfile.mkdtemp(prefix="fswap-quality-"))
+    scratch = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="fswap-quality-"))
+    print(f"bench.quality: runs are kept in {scratch} (--reuse {scratch} continues an interrupted run)",
+          file=sys.stderr)
     runs: dict[str, dict[str, Any]] = {}
     start = machine()
     for pair in pairs:
         for config in configs:
-            runs[f"{pair}/{config}"] = run_child(pair, config, args, scratch / f"{pair}-{config}.json",
-                                                 scratch / f"{pair}-{config}.png")
+            out = scratch / f"{pair}-{config}.json"
+            if args.reuse and out.is_file():
+                runs[f"{pair}/{config}"] = {**json.loads(out.read_text(encoding="utf-8")), "reused": True}
+                continue
+            runs[f"{pair}/{config}"] = run_child(pair, config, args, out, scratch / f"{pair}-{config}.png")
     result = {"budget_s": args.budget, "every_s": args.every, "iterations": args.iterations or None,
               "extra": json.loads(args.extra) if args.extra else None,
               "configs": {c: CONFIGS[c] for c in configs}, "pairs": {p: PAIRS[p] for p in pairs},
@@ -519,8 +533,47 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
-# figures
+# figures and tables
 # ---------------------------------------------------------------------------------------------------
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def markdown(result: Mapping[str, Any]) -> str:
+    """Per pair: when each configuration first reached 0.5 and 0.9 identity transfer both ways, then every
+    checkpoint's identity transfer, SSIM, mean α and following rate (A→B / B→A)."""
+    lines = []
+    for pair in result["pairs"]:
+        runs = {k.split("/", 1)[1]: r for k, r in result["runs"].items() if k.startswith(f"{pair}/")}
+        lines += [f"**{pair}** — seconds (iterations) until identity transfer ≥ 0.5 / ≥ 0.9 both ways", "",
+                  "| configuration | ≥ 0.5 | ≥ 0.9 | iterations in the budget | images/s |",
+                  "|---|---|---|---|---|"]
+        for config, run in runs.items():
+            if "checkpoints" not in run:
+                lines.append(f"| {config} | failed | | | |")
+                continue
+            cells = []
+            for thr in ("0.5", "0.9"):
+                hit = run["reached"].get(thr)
+                cells.append("never" if hit is None else f"{hit['seconds']:.0f} s ({hit['iteration']})")
+            lines.append(f"| {config} | {cells[0]} | {cells[1]} | {run['iterations']} | "
+                         f"{_fmt(run.get('images_per_s'), 1)} |")
+        lines += ["", "| configuration | s | it | identity A→B / B→A | SSIM A / B | α A→B / B→A | "
+                  "following A→B / B→A | load |", "|---|---|---|---|---|---|---|---|"]
+        for config, run in runs.items():
+            for p in run.get("checkpoints", []):
+                ab, ba = p["a_to_b"], p["b_to_a"]
+                fol = [(d.get("following") or {}).get("following_rate") for d in (ab, ba)]
+                lines.append(
+                    f"| {config} | {p['seconds']:.0f} | {p['iteration']} | {_fmt(ab['closer_to_target'])} / "
+                    f"{_fmt(ba['closer_to_target'])} | {_fmt(ab['reconstruction_ssim'])} / "
+                    f"{_fmt(ba['reconstruction_ssim'])} | {_fmt(ab['mean_alpha'])} / "
+                    f"{_fmt(ba['mean_alpha'])} | "
+                    f"{_fmt(fol[0])} / {_fmt(fol[1])} | {p['load_average_1']:.1f} |")
+        lines.append("")
+    return "\n".join(lines)
 
 COLOURS = {"default": "#4c72b0", "reference": "#c44e52", "baseline": "#55a868"}
 

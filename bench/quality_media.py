@@ -23,7 +23,8 @@ from pathlib import Path
 import attrs
 import numpy as np
 
-from fswap.samples import _FACE_ANCHORS, _background, photo_detection, public_domain_face, similarity
+from fswap.samples import _FACE_ANCHORS, _background, public_domain_face, similarity
+from fswap.train.toys import PHOTO_POINTS
 
 
 @attrs.frozen
@@ -67,11 +68,9 @@ def frame_parameters(frames: int, seed: int, var: Variation) -> np.ndarray:
     return np.stack(cols, axis=1)
 
 
-def _expression_maps(shape: tuple[int, int], points: np.ndarray, smile: float, mouth_open: float,
-                     squint: float) -> tuple[np.ndarray, np.ndarray]:
-    """Backward remap maps (map_x, map_y) that move the face parts: each part is a Gaussian bump of
-    displacement centred on a landmark; the output pixel p samples the photo at p − Σ bump(p)·shift."""
-    h, w = shape
+def _bumps(points: np.ndarray, smile: float, mouth_open: float,
+           squint: float) -> list[tuple[np.ndarray, float, np.ndarray]]:
+    """The expression as Gaussian bumps of displacement: (centre, radius, shift) in photo pixels."""
     eye_l, eye_r, _nose, mouth_l, mouth_r = (np.asarray(p, np.float64) for p in points)
     iod = float(np.linalg.norm(eye_r - eye_l))
     mouth_c = (mouth_l + mouth_r) / 2.0
@@ -85,6 +84,15 @@ def _expression_maps(shape: tuple[int, int], points: np.ndarray, smile: float, m
     for eye in (eye_l, eye_r):
         bumps.append((eye + np.array([0.0, -0.08 * iod]), 0.12 * iod, np.array([0.0, lid])))
         bumps.append((eye + np.array([0.0, 0.08 * iod]), 0.12 * iod, np.array([0.0, -0.6 * lid])))
+    return bumps
+
+
+def _expression_maps(shape: tuple[int, int], points: np.ndarray, smile: float, mouth_open: float,
+                     squint: float) -> tuple[np.ndarray, np.ndarray]:
+    """Backward remap maps (map_x, map_y) that move the face parts: the output pixel p samples the photo at
+    p − Σ bump(p)·shift."""
+    h, w = shape
+    bumps = _bumps(points, smile, mouth_open, squint)
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     map_x, map_y = xs.copy(), ys.copy()
     for centre, radius, shift in bumps:
@@ -125,25 +133,73 @@ def render_frame(name: str, params: np.ndarray, size: tuple[int, int], backgroun
     """One BGR frame of photo `name` with the variation `params` (a row of `frame_parameters`)."""
     import cv2
 
-    yaw, pitch, roll, zoom, dx, dy, smile, mouth_open, squint, light, light_angle, gamma, warmth = params
+    smile, mouth_open, squint, light, light_angle, gamma, warmth = params[6:]  # pose: in the matrix
     photo = public_domain_face(name)
-    det = photo_detection(name)
-    points = np.asarray(det.landmarks, np.float64)
+    points = np.asarray(PHOTO_POINTS[name], np.float64)
     cx, cy, face_size = _FACE_ANCHORS[name]
     map_x, map_y = _expression_maps(photo.shape[:2], points, smile, mouth_open, squint)
     face = cv2.remap(photo, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     face = _light(face, light, light_angle, gamma, warmth, (cx, cy), face_size)
+    matrix = _frame_matrix(name, params, size, face_frac)
     w, h = size
-    base = face_frac * min(w, h) / face_size
-    place = np.vstack([similarity(base * zoom, roll, (cx, cy), (w / 2.0 + dx * w, h / 2.0 + dy * h)),
-                       [0.0, 0.0, 1.0]])
-    pose = _pose_homography(yaw, pitch, (cx, cy), 2.0 * face_size)
-    matrix = place @ pose
     warped = cv2.warpPerspective(face, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     cover = cv2.warpPerspective(np.full(face.shape[:2], 255, np.uint8), matrix, (w, h),
                                 flags=cv2.INTER_LINEAR, borderValue=0)
     alpha = (cover.astype(np.float32) / 255.0)[:, :, None]
     return (warped * alpha + background * (1.0 - alpha) + 0.5).astype(np.uint8)
+
+
+def _frame_matrix(name: str, params: np.ndarray, size: tuple[int, int], face_frac: float) -> np.ndarray:
+    """3×3 map from photo pixels to frame pixels: the head pose, then roll, zoom and pan."""
+    yaw, pitch, roll, zoom, dx, dy = params[:6]
+    cx, cy, face_size = _FACE_ANCHORS[name]
+    w, h = size
+    base = face_frac * min(w, h) / face_size
+    place = np.vstack([similarity(base * zoom, roll, (cx, cy), (w / 2.0 + dx * w, h / 2.0 + dy * h)),
+                       [0.0, 0.0, 1.0]])
+    return place @ _pose_homography(yaw, pitch, (cx, cy), 2.0 * face_size)
+
+
+def true_points(name: str, params: np.ndarray, size: tuple[int, int] = (640, 360),
+                face_frac: float = 0.4) -> np.ndarray:
+    """Where the photo's 5 MTCNN points (`fswap.train.toys.PHOTO_POINTS`) are in the frame `params` makes:
+    moved by the expression (to first order) and mapped by the pose and placement. (5, 2) frame pixels."""
+    points = np.asarray(PHOTO_POINTS[name], np.float64)
+    smile, mouth_open, squint = params[6:9]
+    moved = points.copy()
+    for centre, radius, shift in _bumps(points, smile, mouth_open, squint):
+        moved += np.exp(-np.sum((points - centre) ** 2, axis=1) / (2.0 * radius**2))[:, None] * shift
+    homogeneous = np.hstack([moved, np.ones((5, 1))]) @ _frame_matrix(name, params, size, face_frac).T
+    return homogeneous[:, :2] / homogeneous[:, 2:]
+
+
+def write_varied_faceset(path: Path | str, *, face: str, frames: int = 60, seed: int = 0,
+                         size: tuple[int, int] = (640, 360), variation: Variation | None = None) -> Path:
+    """A face set of `frames` varied frames aligned from their true 5 points, as the demo's extract section
+    (umeyama5 crops, eyes5 masks) would write it from a video, without detection: seconds, no TensorFlow."""
+    from fswap import api
+    from fswap.components import Detection
+    from fswap.extract.writer import FaceSetWriter
+
+    aligner = api.build("aligner", "umeyama5")
+    eyes = api.build("mask_generator", "eyes5")
+    params = frame_parameters(frames, seed, variation or Variation())
+    background = _background(size, seed)
+    writer = FaceSetWriter(Path(path), size=aligner.size, masks=["eyes5"], settings={"varied": seed},
+                           resume=False)
+    for index, row in enumerate(params):
+        frame = render_frame(face, row, size, background)
+        points = true_points(face, row, size)
+        low, high = points.min(axis=0), points.max(axis=0)
+        side = float(max(high - low)) * 2.2
+        centre = (low + high) / 2.0
+        box = (centre[0] - side / 2, centre[1] - side / 2, side, side)
+        aligned = aligner.align(frame, Detection(box=box, confidence=0.99, landmarks=points))
+        writer.add(aligned, source=f"{face}-varied-{seed}", frame=index, face_index=0,
+                   masks={"eyes5": eyes.generate(aligned)})
+        writer.mark_done([index])
+    writer.save()
+    return writer.path
 
 
 def make_varied_video(path: Path | str, *, face: str, frames: int = 120, size: tuple[int, int] = (640, 360),

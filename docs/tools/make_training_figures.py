@@ -43,6 +43,7 @@ def demo_run(workdir: Path, iterations: int, every: int) -> Path:
         "seed": 0,
         "extract": {"a": {"input": "inputs/a.mp4"}, "b": {"input": "inputs/b.mp4"}, "masks": {"eyes5": {}}},
         "train": {
+            "recipe": "reference",  # the figures show early training with the reference recipe
             "iterations": iterations, "batch_size": 8, "checkpoint_every": every, "preview_every": every,
             "log_every": 5, "backup_every": 0,
             "model": {"resolution": RESOLUTION, "capacity": "lite", "width_divisor": 2,

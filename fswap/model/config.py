@@ -10,7 +10,7 @@ from typing import Any, Literal
 import attrs
 
 from fswap.components import ComponentChoice, Kind
-from fswap.options import at_least, at_most, component, one_of, option
+from fswap.options import at_least, at_most, between, component, one_of, option
 
 RESOLUTIONS: tuple[int, ...] = (64, 128, 256)
 CAPACITIES: tuple[str, ...] = ("standard", "lite")
@@ -54,6 +54,12 @@ class ModelConfig:
         help="'learned': the decoders predict an attention mask α (reference); 'none': α is fixed to 1, so "
         "the whole generated face is pasted (the plain deepfakes autoencoder).",
         validator=one_of(MASKS),
+    )
+    mask_init: float | None = option(
+        None,
+        help="Initial α of the learned mask head (its bias starts at logit(mask_init), so the decoders paste "
+        "their face from the first iteration); default: the reference's zero bias (α ≈ 0.5).",
+        validator=between(0.01, 0.99),
     )
     weight_decay: float = option(
         1e-4,

@@ -7,6 +7,7 @@ table of widths. Output layers run in float32 so losses stay float32 under mixed
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
@@ -67,13 +68,15 @@ class Plan:
     latent: int
     weight_decay: float
     mask: str = "learned"
+    mask_init: float | None = None
 
     @classmethod
     def of(cls, config: ModelConfig) -> Plan:
         widths = CAPACITY_WIDTHS[config.capacity]
         default_latent = widths.latent_64 if config.resolution == 64 else widths.latent_large
         latent = config.latent_dim or max(8, default_latent // config.width_divisor)
-        return cls(config.resolution, widths, config.width_divisor, latent, config.weight_decay, config.mask)
+        return cls(config.resolution, widths, config.width_divisor, latent, config.weight_decay, config.mask,
+                   config.mask_init)
 
     def w(self, filters: int) -> int:
         return max(2, filters // self.divisor)
@@ -105,8 +108,10 @@ def build_encoder(plan: Plan, blocks: ModelBlocks) -> keras.Model:
     return keras.Model(face, x, name="encoder")
 
 
-def _output_conv(filters: int, activation: str, name: str) -> keras.layers.Conv2D:
-    return keras.layers.Conv2D(filters, 5, padding="same", activation=activation, dtype="float32", name=name)
+def _output_conv(filters: int, activation: str, name: str, bias: float | None = None) -> keras.layers.Conv2D:
+    init = "zeros" if bias is None else keras.initializers.Constant(bias)
+    return keras.layers.Conv2D(filters, 5, padding="same", activation=activation, dtype="float32", name=name,
+                               bias_initializer=init)
 
 
 def build_decoder(plan: Plan, blocks: ModelBlocks, side: str, condition_channels: int = 0) -> keras.Model:
@@ -137,7 +142,8 @@ def build_decoder(plan: Plan, blocks: ModelBlocks, side: str, condition_channels
         x = s.conv_block(x, tail, strides=1, use_norm=False)
         size *= 2
     if plan.mask == "learned":
-        alpha = _output_conv(1, "sigmoid", "alpha")(x)
+        bias = None if plan.mask_init is None else math.log(plan.mask_init / (1.0 - plan.mask_init))
+        alpha = _output_conv(1, "sigmoid", "alpha", bias)(x)
         bgr = _output_conv(3, "tanh", "bgr")(x)
     else:
         bgr = _output_conv(3, "tanh", "bgr")(x)

@@ -60,9 +60,11 @@ class TrainStageConfig:
 
     recipe: Literal["fast", "reference"] = option(
         DEFAULT_RECIPE,
-        help="Defaults for what this table leaves out: 'fast' (mask held up by the hinge from the start, "
-        "adversarial terms after the first 15%, no decoder swap, generator lr 2e-4; fswap.train.recipes) or "
-        "'reference' (faceswap-GAN v2.2: every option at the default shown here). See docs/training.md.",
+        help="Defaults for what this table leaves out: 'fast' (batch 16, Adam 2e-4 β1 0.9, losses "
+        "reconstruction + structure + edge + eyes (weight 3) + mask_hinge + mask_tv, mask opened at α 0.95 "
+        "and held ≥ 0.9, no adversarial term, no decoder swap, no weight decay; fswap.train.recipes) or "
+        "'reference' "
+        "(faceswap-GAN v2.2: every option at the default shown here). See docs/training.md.",
         validator=one_of(RECIPES),
     )
     iterations: int = option(40000, help="Total training iterations (each trains D and G of both sides).",

@@ -94,7 +94,11 @@ def test_relativistic_lsgan_against_a_constant_discriminator(c: float) -> None:
 
 
 def test_discriminator_loss_does_not_reach_the_generator_output() -> None:
-    disc = _constant_discriminator(0.2)
+    # a discriminator that depends on its input (every pixel weighted 0.05), so the generator's loss has a
+    # non-zero gradient with respect to the generator output and the discriminator's loss has none
+    inp = keras.Input((8, 8, 6))
+    disc = keras.Model(inp, keras.layers.Conv2D(1, 1, kernel_initializer=keras.initializers.Constant(0.05),
+                                                bias_initializer=keras.initializers.Constant(0.2))(inp))
     bgr = tf.Variable(np.zeros((2, 8, 8, 3), "f4"))
     term = L.MixupLsganLoss(lc.MixupLsganConfig())
     with tf.GradientTape(persistent=True) as tape:
@@ -105,8 +109,10 @@ def test_discriminator_loss_does_not_reach_the_generator_output() -> None:
         d_loss = term.discriminator_loss(x)
         g_loss = term.generator_loss(x)
     assert tape.gradient(d_loss, bgr) is None
-    assert all(g is not None for g in tape.gradient(d_loss, disc.trainable_variables))
-    assert tape.gradient(g_loss, bgr) is not None
+    assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in tape.gradient(d_loss, disc.trainable_variables))
+    g_grad = tape.gradient(g_loss, bgr)
+    # masked = α·bgr + …: the gradient reaches every pixel of the generator output (α = 0.5 everywhere)
+    assert g_grad is not None and float(tf.reduce_min(tf.abs(g_grad))) > 0
 
 
 def test_mask_terms() -> None:

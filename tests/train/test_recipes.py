@@ -34,19 +34,30 @@ def test_the_default_recipe_is_applied_when_the_table_names_none() -> None:
 
 def test_fast_recipe_fills_in_its_table() -> None:
     fast = train_config({"recipe": "fast"})
+    ref = train_config({"recipe": "reference"})
     assert fast.recipe == "fast"
     preset = recipe_table("fast")
-    assert fast.lr_generator == preset["lr_generator"]
+    assert (fast.batch_size, fast.lr_generator, fast.beta_1) == (16, 2e-4, 0.9)
+    assert fast.loss_names() == list(preset["losses"])
+    # no term pushes the mask toward the input and none trains a discriminator
+    assert "mask_l1" not in fast.loss_names()
+    assert not any("lsgan" in name for name in fast.loss_names())
     assert [p.start for p in fast.schedule] == [row["start"] for row in preset["schedule"]]
     assert not any(p.swap_decoders for p in fast.schedule)
-    # the mask is held up from the first iteration: the L1 push toward 0 is off in every phase, the hinge
-    # has a margin in every phase
-    assert all("mask_l1" in p.off and (p.mask_margin or 0) > 0 for p in fast.schedule)
-    # the adversarial term waits: off in the first phase, on afterwards
-    assert "mixup_lsgan" in fast.schedule[0].off
-    assert all("mixup_lsgan" not in p.off for p in fast.schedule[1:])
-    # the same networks: the recipe does not touch [train.model]
-    assert fast.model == train_config({"recipe": "reference"}).model
+    assert all(p.mask_margin == 0.9 for p in fast.schedule)  # the hinge holds the mask open throughout
+    # the same networks; only the mask head's starting bias and the weight decay differ
+    assert fast.model.mask_init == 0.95 and fast.model.weight_decay == 0.0
+    assert ref.model.mask_init is None and ref.model.weight_decay == 1e-4
+    import attrs
+
+    same = attrs.evolve(fast.model, mask_init=None, weight_decay=1e-4)
+    assert same == ref.model
+
+
+def test_the_recipe_fills_in_model_keys_the_model_table_leaves_out() -> None:
+    cfg = train_config({"model": {"resolution": 128, "weight_decay": 1e-3}})
+    assert cfg.model.resolution == 128 and cfg.model.weight_decay == 1e-3  # the table's own keys win
+    assert cfg.model.mask_init == 0.95  # the recipe fills in the rest
 
 
 def test_a_key_given_in_the_table_wins_over_the_recipe() -> None:

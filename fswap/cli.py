@@ -115,6 +115,34 @@ def evaluate(session: Session, pipeline: Path, no_progress: bool) -> None:
 
 @cli.command()
 @click.argument("pipeline", type=click.Path(path_type=Path))
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+@pass_session
+def tracks(session: Session, pipeline: Path, no_progress: bool) -> None:
+    """Detect and track the faces of PIPELINE's [convert] input without converting: writes
+    <workdir>/convert/tracks.json (per track: frames, identity distance, decision and why) and a contact
+    sheet, tracks.png. Pick ids from it and set [convert] select = "tracks", tracks = [ids]."""
+    from fswap.errors import ConfigError
+    from fswap.run import RunContext
+    from fswap.stages.convert_select import review_tracks
+    from fswap.weights import resolving_weights
+
+    config = load_pipeline(pipeline, catalog=session.catalog)
+    convert = config.stage("convert")
+    if convert is None:
+        raise ConfigError(f"{pipeline}: no [convert] section; `fswap tracks` reviews the faces of its input")
+    ctx = RunContext(pipeline=config, catalog=session.catalog, pm=session.pm, progress=not no_progress)
+    config.workdir.root.mkdir(parents=True, exist_ok=True)
+    with resolving_weights(session.pm):
+        result = review_tracks(ctx, convert)
+    click.echo(f"[tracks] select={result['select']}, tracks={result['tracks']}, "
+               f"swap={result['tracks_swapped']}, leave={result['tracks_left']}, cuts={result['cuts']}")
+    click.echo(f"  tracks: {result['tracks_file']}")
+    if result["contact_sheet"] is not None:
+        click.echo(f"  contact sheet: {result['contact_sheet']}")
+
+
+@cli.command()
+@click.argument("pipeline", type=click.Path(path_type=Path))
 @pass_session
 def validate(session: Session, pipeline: Path) -> None:
     """Check PIPELINE without running anything (never imports TensorFlow)."""

@@ -211,9 +211,9 @@ def crossing(
     actors = []
     for n in range(frames):
         t = n / (frames - 1)
-        a = place(PERSON_A, (w * (0.25 + 0.5 * t), h * 0.25 + _wobble(n, frames, seed, 3)), face_px,
+        a = place(PERSON_A, (w * (0.3 + 0.4 * t), h * 0.25 + _wobble(n, frames, seed, 3)), face_px,
                   _wobble(n, frames, seed + 1, 4))
-        b = place(PERSON_B, (w * (0.75 - 0.5 * t), h * 0.75 + _wobble(n, frames, seed + 2, 3)), face_px,
+        b = place(PERSON_B, (w * (0.7 - 0.4 * t), h * 0.75 + _wobble(n, frames, seed + 2, 3)), face_px,
                   _wobble(n, frames, seed + 3, 4))
         actors.append((a, b))
     return _scene(size, actors, [0] * frames, seed)

@@ -2,7 +2,10 @@
 
 Independent of files and TOML: it takes built components and yields output frames, so the stage runner,
 the benchmark and tests share it. Frames are processed in batches: one detector call per batch (on every
-Nth frame) and one generator call for all faces of the batch.
+Nth frame) and one generator call for all faces of the batch. Faces come either live from a
+`fswap.convert.plan.FaceTracks` (every tracked face is swapped: select = "all") or from a `Plan` made by a
+first pass over the clip (only the faces of the tracks it decided to swap; no second detection). Every
+other pixel of the frame passes through unchanged.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from typing import Any
 import attrs
 import numpy as np
 
-from fswap.components import AlignedFace, Detection
+from fswap.components import AlignedFace, TrackedFace
 from fswap.convert.geometry import crop, paste_region, roi_matrix
 from fswap.convert.layout import compose
-from fswap.frame_guard import detect_frames
+from fswap.convert.plan import FaceTracks, Plan, SelectOptions, TrackBook, decide
+from fswap.video.cuts import CutDetector
 from fswap.video.provenance import LABEL_TEXT, draw_label
 
 
@@ -85,7 +89,8 @@ class Converter:
     `generator(faces uint8 (N,R,R,3)) -> (bgr uint8 (N,R,R,3), alpha float32 (N,R,R))` with a
     `.resolution`; `parts` is an optional mask generator restricting the swap to face parts. `activity`
     (e.g. a `fswap.frame_guard.Activity`) gets the index of the frame being worked on in `.frame`, so
-    an error from a component can name it."""
+    an error from a component can name it. `cuts` (a `CutDetector`) splits tracks at shot cuts when faces
+    are found live; `run(..., plan=...)` swaps only the faces a first pass selected."""
 
     def __init__(
         self,
@@ -99,6 +104,7 @@ class Converter:
         parts: Any | None = None,
         options: ConvertOptions = ConvertOptions(),
         activity: Any | None = None,
+        cuts: CutDetector | None = None,
     ) -> None:
         self.detector = detector
         self.aligner = aligner
@@ -112,16 +118,30 @@ class Converter:
         self.resolution = int(generator.resolution)
         self.stats = ConvertStats()
         self.tracks: list[dict[str, Any]] = []
+        self.track_records: list[dict[str, Any]] = []
+        self.cuts: list[int] = []
         self._colour_shift: dict[int, np.ndarray] = {}
+        self.source = FaceTracks(
+            detector=detector, tracker=tracker, detect_every_n=options.detect_every_n, cuts=cuts
+        )
+        self._plan: Plan | None = None
+        self._book: TrackBook | None = None
 
     def run(
-        self, frames: Iterable[tuple[int, np.ndarray]], on_frame: Callable[[int], None] | None = None
+        self,
+        frames: Iterable[tuple[int, np.ndarray]],
+        on_frame: Callable[[int], None] | None = None,
+        plan: Plan | None = None,
     ) -> Iterator[np.ndarray]:
-        """Yield one output frame per input frame, in order; `on_frame(n)` reports progress."""
-        self.tracker.reset()
+        """Yield one output frame per input frame, in order; `on_frame(n)` reports progress. With a `plan`
+        (from `fswap.convert.plan.plan_tracks` over the same frames) only its selected tracks are swapped
+        and nothing is detected again."""
+        self.source.reset()
         self.stats = ConvertStats()
         self.tracks = []
         self._colour_shift = {}
+        self._plan = plan
+        self._book = None if plan is not None else TrackBook(self.source.shot_of, self.options.min_face_size)
         start = time.perf_counter()
         batch: list[tuple[int, np.ndarray]] = []
         position = 0  # frames seen, for detect_every_n (frame indices may start anywhere)
@@ -138,20 +158,51 @@ class Converter:
             if on_frame:
                 on_frame(len(batch))
         self.stats.seconds = time.perf_counter() - start
+        self._finish_tracks()
+
+    def _finish_tracks(self) -> None:
+        """Per-track records: the plan's, or (live) every track swapped unless all its faces were small."""
+        if self._plan is not None:
+            self.track_records = self._plan.to_json()["tracks"]
+            self.cuts = list(self._plan.cuts)
+            self.stats.detect_seconds = self._plan.detect_seconds
+            return
+        assert self._book is not None
+        live = SelectOptions(select="all", min_face_size=self.options.min_face_size)
+        for record in self._book.tracks.values():
+            record.decision, record.reason = decide(record, live)
+        self.track_records = [r.to_json() for _, r in sorted(self._book.tracks.items())]
+        self.cuts = list(self.source.cuts)
+        self.stats.detect_seconds = self.source.detect_seconds
+
+    def _faces(self, batch: list[tuple[int, np.ndarray]], position: int) -> list[tuple[list, list]]:
+        """Per frame of the batch: (faces to swap, faces left as they are)."""
+        if self._plan is not None:
+            n = len(self._plan.faces)
+            if position + len(batch) > n:
+                raise ValueError(f"the plan covers {n} frames, but convert was given more")
+            return [(self._plan.swapped_at(position + i), self._plan.left_at(position + i))
+                    for i in range(len(batch))]
+        assert self._book is not None
+        out = []
+        for (index, _), faces in zip(batch, self.source.faces(batch, position), strict=True):
+            for face in faces:
+                self._book.add(int(index), face)
+            out.append((faces, []))
+        return out
 
     def _batch(self, batch: list[tuple[int, np.ndarray]], position: int) -> list[np.ndarray]:
         opts = self.options
-        to_detect = [i for i in range(len(batch)) if (position + i) % opts.detect_every_n == 0]
-        tick = time.perf_counter()
-        found = detect_frames(self.detector, [batch[i] for i in to_detect]) if to_detect else []
-        self.stats.detect_seconds += time.perf_counter() - tick
-        detections: dict[int, list[Detection]] = dict(zip(to_detect, found, strict=True))
         jobs: list[_Job] = []
-        for i, (index, frame) in enumerate(batch):
+        left: list[list[tuple[TrackedFace, str]]] = [[] for _ in batch]
+        for i, ((index, frame), (chosen, others)) in enumerate(zip(batch, self._faces(batch, position),
+                                                                   strict=True)):
             self._at(index)
-            for tracked in self.tracker.update(index, detections.get(i)):
+            left[i] = [(face, "not selected") for face in others]
+            for tracked in chosen:
                 det = tracked.detection
                 if min(det.box[2], det.box[3]) < opts.min_face_size:
+                    left[i].append((tracked, f"smaller than min_face_size {opts.min_face_size} px"))
                     continue
                 aligned = self.aligner.align(frame, det)
                 matrix = roi_matrix(aligned.matrix, aligned.size, opts.roi_coverage, self.resolution)
@@ -175,7 +226,7 @@ class Converter:
             if opts.layout == "triple":
                 masks[job.frame] = self._frame_mask(masks[job.frame], a, job.matrix, results[job.frame].shape)
         self._at(None)
-        self._record(batch, jobs)
+        self._record(batch, jobs, left)
         out_frames = []
         for i, (_, source) in enumerate(batch):
             self.stats.frames += 1
@@ -209,13 +260,28 @@ class Converter:
         self._colour_shift[track_id] = smooth
         return np.clip(corrected.astype(np.float32) + (smooth - shift), 0, 255).round().astype(np.uint8)
 
-    def _record(self, batch: list[tuple[int, np.ndarray]], jobs: list[_Job]) -> None:
-        """Append each frame's swapped faces to `self.tracks` in output-frame pixels (the result panel)."""
+    def _record(
+        self,
+        batch: list[tuple[int, np.ndarray]],
+        jobs: list[_Job],
+        left: list[list[tuple[TrackedFace, str]]],
+    ) -> None:
+        """Append each frame's swapped faces ("faces") and the tracked faces left unchanged ("left") to
+        `self.tracks`, in output-frame pixels (the result panel)."""
         offset = batch[0][1].shape[1] if self.options.layout != "result" else 0
-        rows = [
-            {"frame": self.stats.frames + i, "source_frame": int(index), "faces": []}
+        rows: list[dict[str, Any]] = [
+            {"frame": self.stats.frames + i, "source_frame": int(index), "faces": [], "left": []}
             for i, (index, _) in enumerate(batch)
         ]
+        for i, faces in enumerate(left):
+            for face, why in faces:
+                x, y, w, h = face.detection.box
+                rows[i]["left"].append({
+                    "track_id": face.track_id,
+                    "observed": face.observed,
+                    "box": [round(x + offset, 2), round(y, 2), round(w, 2), round(h, 2)],
+                    "why": why,
+                })
         for job in jobs:
             det = job.aligned.detection
             x, y, w, h = det.box

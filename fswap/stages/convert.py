@@ -4,6 +4,11 @@ Output goes to a temporary name and is renamed only when every frame was written
 faces swapped, frames without a face, fps) is stored in <workdir>/convert/summary.json and the swapped
 faces' positions per output frame in <workdir>/convert/tracks.json. Each run
 rewrites its output (conversion has no partial state worth resuming).
+
+Which faces are swapped is decided per track (`[convert] select`): with select = "identity" or "tracks" a
+first pass detects and tracks the whole range and decides (fswap.stages.convert_select), then the second
+pass generates only the selected tracks' faces; select = "all" swaps every tracked face in one pass. Both
+files record every track: its frames, mean identity distance, the decision and why.
 """
 
 from __future__ import annotations
@@ -20,15 +25,18 @@ from fswap.errors import InputError, StageError
 from fswap.frame_guard import Activity, Attributed, FrameGuard, GuardedDetector
 from fswap.preflight import require_input
 from fswap.run import RunContext, StageResult, write_json_atomic
+from fswap.stages import convert_select as selection
 from fswap.stages.convert_config import ConvertConfig
 from fswap.structure import unstructure
 from fswap.video.audio import AudioSource
 from fswap.video.reader import open_frames
 
 SUMMARY_KEYS = ("frames", "faces_swapped", "frames_without_face", "frames_skipped_on_error", "frames_retried",
-                "fps", "output")
+                "select", "tracks_swapped", "tracks_left", "fps", "output")
 TRACKS_FILE = "tracks.json"
-"""Per output frame, the faces swapped: track id, box, landmarks in output-frame pixels (read by evaluate)."""
+"""Per output frame, the faces swapped ("faces": track id, box, landmarks in output-frame pixels; read by
+evaluate) and the tracked faces left unchanged ("left"); per track ("tracks"): frames, identity distance,
+decision and why; the shot cuts ("cuts", source frame indices)."""
 
 
 def options_of(config: ConvertConfig) -> ConvertOptions:
@@ -71,10 +79,8 @@ def load_generator(folder: Path, direction: str, batch_size: int) -> Any:
     return generator
 
 
-def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
-    """Convert [convert] input → output with the model in <workdir>/model/export (or [convert] model)."""
-    from tqdm import tqdm
-
+def frame_range(ctx: RunContext, config: ConvertConfig) -> tuple[Any, float]:
+    """The frames of [convert] input between start and start + duration, and the frame rate."""
     require_input(config.input, f"{ctx.pipeline.source.name} [convert]")
     probe = open_frames(config.input)
     fps = probe.fps or config.fps
@@ -83,6 +89,15 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     source = open_frames(config.input, start=start, stop=stop)
     if source.selected == 0:
         raise StageError(f"[convert] start = {config.start} s lies beyond the end of {config.input}")
+    return source, fps
+
+
+def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
+    """Convert [convert] input → output with the model in <workdir>/model/export (or [convert] model)."""
+    from tqdm import tqdm
+
+    source, fps = frame_range(ctx, config)
+    start = round(config.start * fps)
     writer = build(config.writer)
     out = output_path(ctx, config, getattr(writer, "suffix", ".mp4"))
     model_dir = config.model or ctx.pipeline.workdir.model / "export"
@@ -92,9 +107,11 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     def named(choice: Any) -> Any:
         return Attributed(build(choice), choice, activity)
 
+    detector = GuardedDetector(build(config.detector), config.detector, guard)
+    aligner = named(config.aligner)
     converter = Converter(
-        detector=GuardedDetector(build(config.detector), config.detector, guard),
-        aligner=named(config.aligner),
+        detector=detector,
+        aligner=aligner,
         tracker=named(config.tracker),
         generator=load_generator(model_dir, config.direction, config.batch_frames),
         color=named(config.color),
@@ -102,7 +119,20 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         parts=named(config.parts) if config.parts is not None else None,
         options=options_of(config),
         activity=activity,
+        cuts=selection.cut_detector(config),
     )
+    select = config.selection(ctx.pipeline)
+    plan = None
+    found = None
+    if select != "all":
+        found = selection.identity(ctx, config, detector, aligner, activity, required=select == "identity")
+        bar = tqdm(total=source.selected, desc="tracks", unit="frame", disable=not ctx.progress)
+        try:
+            plan = selection.make_plan(ctx, config, _same_size(source, source.size), source=converter.source,
+                                       aligner=aligner, found=found, select=select, activity=activity,
+                                       on_frame=bar.update)
+        finally:
+            bar.close()
     audio = (
         AudioSource(config.input, start=start / fps, duration=source.selected / fps)
         if source.is_video
@@ -115,7 +145,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         out, fps=fps, size=output_size(config.layout, size), audio_source=audio)
     session = Attributed(session, config.writer, written)
     try:
-        for frame in converter.run(_same_size(source, size), on_frame=bar.update):
+        for frame in converter.run(_same_size(source, size), on_frame=bar.update, plan=plan):
             written.frame = 0 if written.frame is None else written.frame + 1
             session.write(frame)
     except BaseException:
@@ -125,8 +155,16 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         bar.close()
     written.frame = None
     session.close()
+    swapped = sum(t["decision"] == "swap" for t in converter.track_records)
     summary = {
         **converter.stats.to_json(),
+        "select": select,
+        "select_why": selection.why_selected(ctx, config),
+        "identity_reference": None if found is None else found.described,
+        "tracks_swapped": swapped,
+        "tracks_left": len(converter.track_records) - swapped,
+        "cuts": converter.cuts,
+        "tracks": converter.track_records,
         "frames_skipped_on_error": len(guard.skipped),
         "frames_retried": len(guard.retried),
         "output": str(out),
@@ -138,7 +176,10 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     }
     summary_path = ctx.pipeline.workdir.convert / "summary.json"
     tracks_path = ctx.pipeline.workdir.convert / TRACKS_FILE
-    write_json_atomic(tracks_path, {"output": str(out), "layout": config.layout, "frames": converter.tracks})
+    write_json_atomic(tracks_path, {
+        "output": str(out), "layout": config.layout, "select": select, "cuts": converter.cuts,
+        "tracks": converter.track_records, "frames": converter.tracks,
+    })
     write_json_atomic(summary_path, summary)
     return StageResult(
         stage="convert",

@@ -18,6 +18,13 @@ DIRECTIONS = ("a_to_b", "b_to_a")
 LAYOUTS = ("result", "side_by_side", "triple")
 ON_FRAME_ERROR = ("fail", "skip")
 CORNERS = ("bottom_right", "bottom_left", "top_right", "top_left")
+SELECT = ("identity", "all", "tracks")
+
+
+def _select_choice(_inst: object, attribute: attrs.Attribute, value: object) -> None:
+    if value is not None and value not in SELECT:
+        valid = ", ".join(repr(c) for c in SELECT)
+        raise ValueError(f"{attribute.name} must be one of {valid}, received {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -83,6 +90,38 @@ class ConvertConfig:
         "mask heat-map).",
         validator=one_of(LAYOUTS),
     )
+    select: str | None = option(
+        None,
+        help='Which faces to swap, decided once per track: "identity" = tracks of the person the direction '
+        "replaces (side a for a_to_b: mean embedding distance to its face set's centroid, or to reference, "
+        '≤ identity_threshold); "all" = every face; "tracks" = the track ids listed in tracks (see `fswap '
+        'tracks`). Default: "identity" when an embedder is set ([convert.embedder] or [extract.embedder]), '
+        'else "all".',
+        validator=_select_choice,
+    )
+    tracks: tuple[int, ...] = option(
+        (), help='Track ids to swap with select = "tracks" (from tracks.json or the contact sheet).'
+    )
+    reference: Path | None = option(
+        None,
+        help='The person to replace for select = "identity": an image of them or a .npy embedding. '
+        "Default: the centroid of the replaced side's face set (stored embeddings, else its faces embedded).",
+    )
+    identity_threshold: float = option(
+        0.6,
+        help="Largest mean embedding distance of a track to the reference still counted as that person "
+        "(dlib_resnet: 0.6 is dlib's own same-person threshold).",
+        validator=at_least(0.0),
+    )
+    identity_every: int = option(
+        1, help="Embed every Nth frame of each track for its identity distance.", validator=at_least(1)
+    )
+    cut_threshold: float = option(
+        0.3,
+        help="Shot cuts (tracks never span one): colour-histogram distance of consecutive frames (0–1) that "
+        "counts as a cut; 1 turns cut detection off.",
+        validator=between(0.01, 1.0),
+    )
     start: float = option(0.0, help="Start of the converted range in seconds.", validator=at_least(0.0))
     duration: float | None = option(
         None, help="Length of the converted range in seconds (default: to the end).", validator=at_least(0.0)
@@ -109,6 +148,12 @@ class ConvertConfig:
         Kind.ALIGNER, "umeyama5", help="Aligner; use the one the face sets were extracted with."
     )
     tracker: ComponentChoice = component(Kind.TRACKER, "kalman", help="Smoothing of boxes and landmarks.")
+    embedder: ComponentChoice | None = component(
+        Kind.EMBEDDER,
+        None,
+        help='Identity embedder for select = "identity" (default: [extract.embedder]); use the one the face '
+        "sets were extracted with.",
+    )
     color: ComponentChoice = component(
         Kind.COLOR_TRANSFER,
         "hist_match",
@@ -122,6 +167,19 @@ class ConvertConfig:
         help="Face-part mode: replace only the parts this mask generator covers, e.g. [convert.parts] "
         'use = "parts68", parts = ["eyes", "mouth"] (needs an aligner with 68 landmarks).',
     )
+
+    def embedder_choice(self, pipeline: PipelineConfig) -> ComponentChoice | None:
+        """[convert.embedder], else [extract.embedder], else None."""
+        if self.embedder is not None:
+            return self.embedder
+        extract = pipeline.stages.get("extract")
+        return getattr(extract, "embedder", None) if extract is not None else None
+
+    def selection(self, pipeline: PipelineConfig) -> str:
+        """The select mode in effect: as set, else "identity" with an embedder, else "all"."""
+        if self.select is not None:
+            return self.select
+        return "identity" if self.embedder_choice(pipeline) is not None else "all"
 
     def check(self, pipeline: PipelineConfig) -> None:
         """Cross-field checks `fswap validate` runs."""
@@ -140,6 +198,18 @@ class ConvertConfig:
             raise ConfigError(
                 f"{where}: detect_every_n = {self.detect_every_n} needs a tracker that predicts the frames "
                 'in between; use [convert.tracker] use = "kalman" (or "ema"), or detect_every_n = 1'
+            )
+        if self.select == "tracks" and not self.tracks:
+            raise ConfigError(
+                f'{where}: select = "tracks" needs tracks = [ids] (run `fswap tracks` to see the track ids)'
+            )
+        if self.tracks and self.select != "tracks":
+            raise ConfigError(f'{where}: tracks = {list(self.tracks)} is only used with select = "tracks"')
+        wants_identity = self.select == "identity" or self.reference is not None
+        if wants_identity and self.embedder_choice(pipeline) is None:
+            raise ConfigError(
+                f'{where}: select = "identity" (and reference) need an embedder: add [convert.embedder] '
+                'use = "dlib_resnet" (or [extract.embedder]), or use select = "all"'
             )
         if self.duration is not None and self.duration == 0:
             raise ConfigError(f"{where}: duration = 0 converts nothing; leave it out to convert to the end")

@@ -83,6 +83,8 @@ def run_evaluate(ctx: RunContext, config: EvaluateConfig) -> StageResult:
                     max_frames=config.max_frames, identity_every=config.identity_every,
                     comparison_faces=config.comparison_faces, progress=ctx.progress)
     report, images = evaluate(inputs, limits)
+    if video_path is not None:
+        report["leak"] = _leak(ctx, video_path)
     json_path, html_path = write_report(wd.evaluate, report, images)
     outputs = {"report": html_path, "numbers": json_path}
     if "comparison" in images:
@@ -188,14 +190,47 @@ def _noted(frames: Any, activity: Activity) -> Any:
 
 
 def _record_matches(record: Path, video: Path) -> bool:
-    """Whether convert/tracks.json exists and describes `video` (its "output"; none given also counts)."""
+    """Whether convert/tracks.json exists and describes `video` (its "output"; none given also counts; the
+    dry run of `fswap tracks` never does)."""
     if not record.is_file():
         return False
     try:
-        output = json.loads(record.read_text(encoding="utf-8")).get("output")
+        data = json.loads(record.read_text(encoding="utf-8"))
+        output, dry = data.get("output"), data.get("dry_run", False)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
         return True  # let read_tracks_file report what is wrong with it
+    if dry:
+        return False
     return output is None or Path(output).resolve() == video.resolve()
+
+
+def _leak(ctx: RunContext, video: Path) -> dict[str, Any]:
+    """The `leak` section: other people's face pixels changed by convert (fswap.evaluate.leak)."""
+    from fswap.evaluate.leak import LOSSY_TOLERANCE, leak_scores
+    from fswap.stages.convert import _same_size, frame_range
+    from fswap.video.reader import open_frames
+
+    record = ctx.workdir.convert / TRACKS_FILE
+    convert = ctx.pipeline.stage("convert")
+    if convert is None or not _record_matches(record, video):
+        return {"leak": None, "why": "needs the [convert] section and its record convert/tracks.json of this "
+                                     "video"}
+    data = json.loads(record.read_text(encoding="utf-8"))
+    rows = data.get("frames", [])
+    if not any("left" in row for row in rows):
+        return {"leak": None, "why": f"{record} predates per-track selection (no \"left\" faces recorded)"}
+    summary = convert_summary(ctx)
+    same = isinstance(summary.get("output"), str) and Path(summary["output"]).resolve() == video.resolve()
+    label = (same and (summary.get("config") or {}).get("label")) or {
+        "enabled": convert.label.enabled, "text": convert.label.text, "corner": convert.label.corner}
+    source, _fps = frame_range(ctx, convert)
+    inputs = (frame for _, frame in _same_size(source, source.size))
+    outputs = (frame for _, frame in open_frames(video))
+    tolerance = 0 if video.is_dir() else LOSSY_TOLERANCE
+    section = leak_scores(rows, zip(inputs, outputs, strict=False), layout=str(data.get("layout", "result")),
+                          tolerance=tolerance, label=label)
+    section["output"] = "lossless image sequence" if video.is_dir() else "lossy video (hence the tolerance)"
+    return section
 
 
 def _layout(ctx: RunContext, video: Path) -> str:
@@ -226,6 +261,9 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
             out[f"{key}_pose_error_real_deg"] = round(sec["baseline"]["real_faces"]["pose_error_deg"], 2)
             if sec.get("following_rate") is not None:
                 out[f"{key}_following_rate"] = round(sec["following_rate"], 3)
+    leak = report.get("leak") or {}
+    if leak.get("leak") is not None:
+        out["leak"] = round(leak["leak"], 6)
     temp = report.get("temporal", {})
     if temp.get("box_jitter_relative") is not None:
         out["box_jitter_relative"] = round(temp["box_jitter_relative"], 5)

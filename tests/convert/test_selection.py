@@ -53,9 +53,11 @@ def root(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Path:
     return folder
 
 
-def _run(root: Path, catalog: Catalog, name: str, clip: str, body: str, embedder: bool = True) -> dict:
-    toml = (f'workdir = "work"\n[convert]\ninput = "{clip}"\noutput = "{name}"\nbatch_frames = 3\n{body}\n'
-            '[convert.label]\nenabled = false\n[convert.writer]\nuse = "image_sequence"\n')
+def _run(root: Path, catalog: Catalog, name: str, clip: str, body: str, embedder: bool = True,
+         workdir: str = "work") -> dict:
+    toml = (f'workdir = "{workdir}"\n[convert]\ninput = "{clip}"\noutput = "{name}"\nbatch_frames = 3\n'
+            f'model = "work/model/export"\n{body}\n[convert.label]\nenabled = false\n'
+            '[convert.writer]\nuse = "image_sequence"\n')
     if embedder:
         toml += '[convert.embedder]\nuse = "dlib_resnet"\n'
     path = root / f"{name}.toml"
@@ -211,3 +213,53 @@ def test_unknown_track_ids_are_refused(root: Path, catalog: Catalog) -> None:
 
     with pytest.raises(StageError, match=r"tracks lists \[99\] but this clip's tracks are: 0, 1"):
         _run(root, catalog, "out_bad", "crossing", 'select = "tracks"\ntracks = [99]\nreference = "a.png"')
+
+
+def _faceset_a(folder: Path, person: str, *, store: bool) -> None:
+    """A two-face set at `folder` made from `person`'s photo (MTCNN + the default aligner, as extract makes
+    it), with or without stored dlib embeddings."""
+    from fswap_dlib.config import DlibResnetConfig
+    from fswap_dlib.embedder import DlibResnetEmbedder
+    from fswap_standard.aligners import Umeyama5Aligner
+    from fswap_standard.extract_config import Umeyama5Config
+
+    from fswap.data.faceset import FaceRecord, FaceSet
+    from fswap.samples import photo_detection
+
+    photo = public_domain_face(person)
+    det = photo_detection(person)
+    face = Umeyama5Aligner(Umeyama5Config()).align(photo, det)
+    emb = DlibResnetEmbedder(DlibResnetConfig()).embed([face.image])[0] if store else None
+    faceset = FaceSet(path=folder, size=face.size)
+    faceset.faces_dir.mkdir(parents=True, exist_ok=True)
+    for n in range(2):
+        cv2.imwrite(str(faceset.faces_dir / f"{n:06d}.png"), face.image)
+        faceset.records.append(FaceRecord(file=f"{n:06d}.png", source="photo", frame=n, face_index=0,
+                                          detection=det, landmarks=face.landmarks, matrix=face.matrix,
+                                          embedding=emb))
+    faceset.save()
+
+
+@pytest.mark.parametrize(("store", "person"), [(False, scenes.PERSON_A), (True, scenes.PERSON_B)])
+def test_without_reference_the_face_set_centroid_decides(root: Path, catalog: Catalog, store: bool,
+                                                         person: str) -> None:
+    """No reference: side a's face set. Its faces are embedded, or its stored embeddings are used (here made
+    of the other person, so only the stored vectors can make convert pick person B)."""
+    workdir = f"work_fs_{store}"
+    _faceset_a(root / workdir / "faces" / "a", person, store=store)
+    summary = _run(root, catalog, f"out_fs_{store}", "crossing", "", workdir=workdir)
+    how = "2 stored embeddings" if store else "2 of its faces embedded"
+    assert summary["identity_reference"].endswith(f"({how})")
+    assert summary["tracks_swapped"] == 1 and summary["tracks_left"] == 1
+    clip = scenes.crossing(FRAMES)
+    outputs = _frames(root / f"out_fs_{store}")
+    _check_swapped_only(clip, _frames(root / "crossing"), outputs, summary["record"], person)
+
+
+def test_identity_without_a_face_set_or_reference_says_what_to_do(root: Path, catalog: Catalog) -> None:
+    from fswap.errors import StageError
+
+    expected = (r'compares faces with side a\'s face set, but .* has none: run extract first, set '
+                r'\[convert\] reference = "person.png", or use select = "all"')
+    with pytest.raises(StageError, match=expected):
+        _run(root, catalog, "out_none", "crossing", "", workdir="work_empty")

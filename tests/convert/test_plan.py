@@ -164,3 +164,81 @@ def test_decisions_and_reasons() -> None:
         SelectOptions(select="everyone")
     with pytest.raises(ValueError, match="needs an aligner, an embedder and a reference"):
         plan_tracks([], source=FaceTracks(detector=None, tracker=MultiFaceTracker(Still)), options=ident)
+
+
+class NoDetector:
+    """Pass 2 must not detect: any call fails the test."""
+
+    def detect(self, frames: list[np.ndarray]) -> list[list[Detection]]:
+        raise AssertionError("pass 2 detected again")
+
+
+class BoxAligner:
+    """Axis-aligned 64² crop of the detection box."""
+
+    def align(self, frame: np.ndarray, det: Detection) -> AlignedFace:
+        from fswap.convert.geometry import crop
+
+        x, y, w, _h = det.box
+        s = 64 / w
+        matrix = np.array([[s, 0, -x * s], [0, s, -y * s]])
+        image = crop(frame, matrix, 64)
+        return AlignedFace(image=image, matrix=matrix, landmarks=det.landmarks, detection=det)
+
+
+class WhiteGenerator:
+    resolution = 32
+
+    def __call__(self, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(faces)
+        return np.full((n, 32, 32, 3), 255, np.uint8), np.ones((n, 32, 32), np.float32)
+
+
+def test_pass_two_swaps_only_the_planned_tracks_in_every_layout_option() -> None:
+    """The engine with a plan (select = "tracks": A's two tracks of a two-shot clip), detect_every_n = 2,
+    batches of 3 and the side-by-side layout: no detection, A's face white in every frame, B's pixels and
+    the source panel untouched, B recorded under "left" in output pixels, the plan's tracks and cuts kept."""
+    from fswap_standard.blenders import FeatherBlender
+    from fswap_standard.color import NoTransfer
+    from fswap_standard.convert_config import FeatherBlendConfig, NoOptionsConfig
+
+    from fswap.convert.engine import Converter, ConvertOptions
+
+    scene = scenes.hard_cut(8, cut=4)
+    items = _frames(scene)
+
+    def planned(options: SelectOptions):
+        source = FaceTracks(detector=TruthDetector(scene), tracker=MultiFaceTracker(Still), detect_every_n=2,
+                            cuts=CutDetector())
+        return plan_tracks(items, source=source, options=options, batch_frames=3)
+
+    everyone = planned(SelectOptions(select="all", min_face_size=10))
+    a_ids = tuple(sorted({f.track_id for row in everyone.faces for f in row
+                          if f.detection.confidence == CODE[scenes.PERSON_A]}))
+    assert len(a_ids) == 2  # one per shot
+    plan = planned(SelectOptions(select="tracks", tracks=a_ids, min_face_size=10))
+    conv = Converter(detector=NoDetector(), aligner=BoxAligner(), tracker=MultiFaceTracker(Still),
+                     generator=WhiteGenerator(), color=NoTransfer(NoOptionsConfig()),
+                     blender=FeatherBlender(FeatherBlendConfig()),
+                     options=ConvertOptions(label=False, layout="side_by_side", batch_frames=3,
+                                            detect_every_n=2, min_face_size=10))
+    outputs = list(conv.run(items, plan=plan))
+    width = scene.size[0]
+    for (index, src), out, row in zip(items, outputs, conv.tracks, strict=True):
+        np.testing.assert_array_equal(out[:, :width], src)  # the source panel
+        result = out[:, width:]
+        people = scene.people(index)
+        ex, ey, ew, eh = people[scenes.PERSON_B].extent
+        np.testing.assert_array_equal(result[ey:ey + eh, ex:ex + ew], src[ey:ey + eh, ex:ex + ew])
+        x, y, w, h = (round(v) for v in people[scenes.PERSON_A].face)
+        centre = (slice(y + h // 4, y + 3 * h // 4), slice(x + w // 4, x + 3 * w // 4))
+        assert result[centre].mean() > 230 > src[centre].mean()  # A's face is now the white one
+        assert [f["track_id"] for f in row["faces"]] == [t for t in a_ids if plan.tracks[t].first <= index
+                                                         <= plan.tracks[t].last]
+        (left,) = row["left"]  # B, in output pixels (the result panel is the right one)
+        (planned_b,) = plan.left_at(index)
+        assert planned_b.detection.confidence == CODE[scenes.PERSON_B]
+        assert left["box"][0] == round(planned_b.detection.box[0] + width, 2)
+        assert left["why"] == "not selected"
+    assert conv.track_records == plan.to_json()["tracks"] and conv.cuts == [4]
+    assert conv.stats.faces_swapped == 8 and conv.stats.frames_without_face == 0

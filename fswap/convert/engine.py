@@ -105,6 +105,7 @@ class Converter:
         options: ConvertOptions = ConvertOptions(),
         activity: Any | None = None,
         cuts: CutDetector | None = None,
+        condition: Any | None = None,
     ) -> None:
         self.detector = detector
         self.aligner = aligner
@@ -115,6 +116,7 @@ class Converter:
         self.parts = parts
         self.options = options
         self.activity = activity
+        self.condition = condition  # ConditionMaps (fswap.model.condition) of a conditioned decoder, or None
         self.resolution = int(generator.resolution)
         self.stats = ConvertStats()
         self.tracks: list[dict[str, Any]] = []
@@ -209,7 +211,7 @@ class Converter:
                 face = crop(frame, matrix, self.resolution)
                 jobs.append(_Job(i, tracked.track_id, tracked.observed, matrix, face, aligned))
         tick = time.perf_counter()
-        bgr, alpha = self._generate([job.face for job in jobs])
+        bgr, alpha = self._generate([job.face for job in jobs], [job.aligned for job in jobs])
         self.stats.generate_seconds += time.perf_counter() - tick
         results = [frame for _, frame in batch]
         masks: list[np.ndarray | None] = [None] * len(batch)
@@ -296,14 +298,23 @@ class Converter:
             )
         self.tracks.extend(rows)
 
-    def _generate(self, faces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _generate(self, faces: list[np.ndarray], aligned: list[AlignedFace]) -> tuple[np.ndarray, np.ndarray]:
         r = self.resolution
         if not faces:
             return np.zeros((0, r, r, 3), np.uint8), np.zeros((0, r, r), np.float32)
+        # a conditioned decoder (SPADE): each face's condition map, in the geometry of its ROI crop
+        coverage = self.options.roi_coverage
+        maps = None if self.condition is None else self.condition.for_faces(aligned, coverage)
+
+        def call(part: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
+            if maps is None:
+                return self.generator(part)
+            return self.generator(part, condition=maps[start:start + len(part)])
+
         if not self.options.single_face_calls:
             self.stats.generator_calls += 1
-            return self.generator(np.stack(faces))
-        outs = [self.generator(face[None]) for face in faces]
+            return call(np.stack(faces), 0)
+        outs = [call(face[None], n) for n, face in enumerate(faces)]
         self.stats.generator_calls += len(outs)
         return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
 

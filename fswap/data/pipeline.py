@@ -18,6 +18,7 @@ import numpy as np
 from fswap.data import augment as aug
 from fswap.data.faceset import FaceSet
 from fswap.errors import InputError
+from fswap.model.condition import central_square, condition_batch
 
 SIDES = ("a", "b")
 
@@ -159,11 +160,25 @@ def make_shard_dataset(maker: BatchMaker, start: int, per_replica: int, shards: 
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
+PREVIEW_INSET = aug.WORK_SIZE // 2 - 88  # the training target covers about the central ±88 px of 256
+
+
+def _preview_indices(faces: FaceImages, count: int) -> np.ndarray:
+    return np.linspace(0, len(faces) - 1, num=min(count, len(faces))).round().astype(int)
+
+
 def preview_faces(faces: FaceImages, resolution: int, count: int = 4) -> np.ndarray:
     """`count` faces of the set (evenly spread), centre-cropped like the training targets and resized to
     R×R, float32 in [-1, 1]."""
-    indices = np.linspace(0, len(faces) - 1, num=min(count, len(faces))).round().astype(int)
-    margin = aug.WORK_SIZE // 2 - 88  # the training target covers about the central ±88 px of 256
-    crops = [faces.images[i][margin:-margin, margin:-margin] for i in indices]
-    out = [cv2.resize(c, (resolution, resolution), interpolation=cv2.INTER_AREA) for c in crops]
+    out = [central_square(faces.images[i], PREVIEW_INSET, resolution) for i in _preview_indices(faces, count)]
     return (np.stack(out).astype(np.float32) / 127.5 - 1.0).astype(np.float32)
+
+
+def preview_conditions(faces: FaceImages, resolution: int, channels: int, count: int = 4) -> np.ndarray:
+    """The condition maps of the faces `preview_faces` picks: their stored eye masks (what training feeds a
+    conditioned decoder) through the same crop, (N, R, R, channels) in [0, 1]; zeros for a set without."""
+    indices = _preview_indices(faces, count)
+    if faces.eyes is None:
+        return np.zeros((len(indices), resolution, resolution, channels), np.float32)
+    return condition_batch([faces.eyes[i] for i in indices], inset=lambda _size: PREVIEW_INSET,
+                           resolution=resolution, channels=channels)

@@ -48,6 +48,8 @@ class EvaluationInputs:
     skipped: dict[str, str] = attrs.field(factory=dict)
     landmarks: Any | None = None  # an Aligner giving 68 landmarks: pose and expression (source following)
     landmarks_label: str = ""
+    # per direction, the condition maps its decoder takes (fswap.model.condition.ConditionMaps; SPADE)
+    conditions: dict[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -166,8 +168,11 @@ def _model_sections(inputs: EvaluationInputs, held: dict[str, list[int]], refere
         full = fx.load_faces(inputs.sets[side], held[side])
         faces = fx.model_inputs(full, roi, res)
         batch = limits.batch_size
-        rec_bgr, rec_alpha = fx.run_generator(inputs.generators[f"{other}_to_{side}"], faces, batch)
-        swap_bgr, swap_alpha = fx.run_generator(inputs.generators[f"{side}_to_{other}"], faces, batch)
+        rec, swap = f"{other}_to_{side}", f"{side}_to_{other}"
+        rec_bgr, rec_alpha = fx.run_generator(inputs.generators[rec], faces, batch,
+                                              _condition(inputs, rec, side, held[side], full, roi))
+        swap_bgr, swap_alpha = fx.run_generator(inputs.generators[swap], faces, batch,
+                                                _condition(inputs, swap, side, held[side], full, roi))
         recon[side] = fx.reconstruction_scores(faces, rec_bgr, files)
         swapped = fx.composite(swap_bgr, swap_alpha, faces)
         target_held = fx.roundtrip(fx.load_faces(inputs.sets[other], held[other]), roi, res)
@@ -188,6 +193,18 @@ def _model_sections(inputs: EvaluationInputs, held: dict[str, list[int]], refere
         for n in range(min(limits.examples, len(faces))):
             grids.append([faces[n], rec_bgr[n], rec_alpha[n], swap_bgr[n], swap_alpha[n], swapped[n]])
     return recon, grids, crops
+
+
+def _condition(inputs: EvaluationInputs, direction: str, side: str, indices: list[int], crops: np.ndarray,
+               roi: float) -> np.ndarray | None:
+    """The condition maps of held-out faces of `side` for `direction`'s decoder (None: it takes none), made
+    from each face's record as convert makes them from a detected face."""
+    maps = inputs.conditions.get(direction)
+    if maps is None:
+        return None
+    from fswap.model.condition import record_faces
+
+    return maps.for_faces(record_faces(inputs.sets[side], indices, crops), roi)
 
 
 def _following_section(inputs: EvaluationInputs, held: dict[str, list[int]],

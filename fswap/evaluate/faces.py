@@ -86,11 +86,17 @@ def spread(indices: Sequence[int], limit: int) -> list[int]:
     return [items[i] for i in picks]
 
 
-def run_generator(generator: Generator, faces: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Call a generator in batches; returns BGR uint8 and α float32 for every face."""
+def run_generator(generator: Generator, faces: np.ndarray, batch_size: int,
+                  condition: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Call a generator in batches (with each face's `condition` map when its decoder takes one); returns
+    BGR uint8 and α float32 for every face."""
     bgr, alpha = [], []
     for start in range(0, len(faces), batch_size):
-        b, a = generator(faces[start:start + batch_size])
+        part = faces[start:start + batch_size]
+        if condition is None:
+            b, a = generator(part)
+        else:
+            b, a = generator(part, condition=condition[start:start + batch_size])  # type: ignore[call-arg]
         bgr.append(np.asarray(b, dtype=np.uint8))
         alpha.append(np.asarray(a, dtype=np.float32).reshape(len(b), b.shape[1], b.shape[2]))
     return np.concatenate(bgr), np.concatenate(alpha)

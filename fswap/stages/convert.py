@@ -23,6 +23,7 @@ from fswap.convert.engine import Converter, ConvertOptions
 from fswap.convert.layout import output_size
 from fswap.errors import InputError, StageError
 from fswap.frame_guard import Activity, Attributed, FrameGuard, GuardedDetector
+from fswap.model.condition import load_condition
 from fswap.preflight import require_input
 from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages import convert_select as selection
@@ -70,13 +71,7 @@ def load_generator(folder: Path, direction: str, batch_size: int) -> Any:
 
     if not folder.is_dir():
         raise InputError(f"{folder}: no exported model; run the train stage first or set [convert] model")
-    generator = FaceGenerator.load(folder, direction, batch_size=batch_size)
-    if generator.condition_channels:
-        raise StageError(
-            f"{folder}: this model's decoder needs a {generator.condition_channels}-channel condition map "
-            "(SPADE normalization), which convert cannot provide yet; train with another normalization"
-        )
-    return generator
+    return FaceGenerator.load(folder, direction, batch_size=batch_size)
 
 
 def frame_range(ctx: RunContext, config: ConvertConfig) -> tuple[Any, float]:
@@ -109,11 +104,16 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
 
     detector = GuardedDetector(build(config.detector), config.detector, guard)
     aligner = named(config.aligner)
+    generator = load_generator(model_dir, config.direction, config.batch_frames)
+    # a conditioned decoder (SPADE) gets its map remade from each aligned face (fswap.model.condition)
+    condition = load_condition(model_dir, generator.metadata, config.direction, catalog=ctx.catalog,
+                               where=activity)
     converter = Converter(
         detector=detector,
         aligner=aligner,
         tracker=named(config.tracker),
-        generator=load_generator(model_dir, config.direction, config.batch_frames),
+        generator=generator,
+        condition=condition,
         color=named(config.color),
         blender=named(config.blender),
         parts=named(config.parts) if config.parts is not None else None,
@@ -172,6 +172,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         "audio": bool(getattr(session, "has_audio", False)),
         "direction": config.direction,
         "model": str(model_dir),
+        **({"condition_map": condition.label} if condition is not None else {}),
         "config": unstructure(config),
     }
     summary_path = ctx.pipeline.workdir.convert / "summary.json"

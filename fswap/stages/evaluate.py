@@ -56,11 +56,10 @@ def run_evaluate(ctx: RunContext, config: EvaluateConfig) -> StageResult:
         rest = [i for i in range(len(faceset)) if i not in held] or training_indices(len(faceset), 2)
         reference[side] = fx.spread(rest, config.max_reference_faces)
     embedder = Attributed(build(config.embedder), config.embedder, "while the evaluate stage scored identity")
-    generators, resolution, model_label = {}, None, "none"
+    generators, resolution, model_label, conditions = {}, None, "none", {}
     if has_model:
-        generators, resolution, model_label, reason = _load_generators(model_folder, config.batch_size)
-        if reason:
-            skipped["reconstruction and face identity"] = reason
+        generators, resolution, model_label, conditions = _load_generators(model_folder, config.batch_size,
+                                                                           ctx.catalog)
     else:
         skipped["reconstruction and face identity"] = f"no exported model in {model_folder}"
     video = None
@@ -73,7 +72,7 @@ def run_evaluate(ctx: RunContext, config: EvaluateConfig) -> StageResult:
         sets=sets, holdouts=holdouts, reference=reference, embedder=embedder,
         embedder_label=_label(config.embedder), generators=generators, resolution=resolution,
         model_label=model_label, video=video, skipped=skipped,
-        landmarks=landmarks, landmarks_label=_label(config.landmarks),
+        landmarks=landmarks, landmarks_label=_label(config.landmarks), conditions=conditions,
     )
     convert = ctx.pipeline.stage("convert")
     roi = config.roi_coverage or getattr(convert, "roi_coverage", None) or DEFAULT_ROI_COVERAGE
@@ -97,8 +96,11 @@ def _label(choice: ComponentChoice) -> str:
     return f"{choice.spec.kind} '{choice.spec.name}' ({choice.provider})"
 
 
-def _load_generators(folder: Path, batch_size: int) -> tuple[dict[str, Any], int | None, str, str]:
-    """Both directions of the exported model; (generators, resolution, label, reason if unusable)."""
+def _load_generators(folder: Path, batch_size: int,
+                     catalog: Any) -> tuple[dict[str, Any], int | None, str, dict[str, Any]]:
+    """Both directions of the exported model; (generators, resolution, label, condition maps per direction
+    of a conditioned decoder (SPADE), fswap.model.condition)."""
+    from fswap.model.condition import load_condition
     from fswap.model.generator import FaceGenerator
     from fswap.model.io import read_metadata
 
@@ -106,10 +108,11 @@ def _load_generators(folder: Path, batch_size: int) -> tuple[dict[str, Any], int
     gens = {d: FaceGenerator.load(folder, d, batch_size=batch_size) for d in ("a_to_b", "b_to_a")}
     resolution = gens["a_to_b"].resolution
     label = f"model {folder} ({resolution}², {meta.get('capacity', '?')} capacity)"
-    if any(g.condition_channels for g in gens.values()):
-        return {}, None, label, ("the model's decoders are conditioned on extra maps (SPADE); evaluate feeds "
-                                 "plain faces only")
-    return gens, resolution, label, ""
+    where = "while the evaluate stage made the held-out faces' condition maps"
+    conditions = {d: load_condition(folder, meta, d, catalog=catalog, where=where) for d in gens}
+    if any(conditions.values()):
+        label += "; condition maps: " + ", ".join(f"{d} {c.label}" for d, c in conditions.items() if c)
+    return gens, resolution, label, {d: c for d, c in conditions.items() if c is not None}
 
 
 def find_video(ctx: RunContext, config: EvaluateConfig) -> Path | None:

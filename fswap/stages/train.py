@@ -11,7 +11,7 @@ from typing import Any
 
 from fswap.builder import build
 from fswap.data.faceset import FaceSet
-from fswap.data.pipeline import BatchMaker, load_faces, make_dataset, preview_faces
+from fswap.data.pipeline import BatchMaker, load_faces, make_dataset, preview_conditions, preview_faces
 from fswap.errors import ConfigError, InputError, PluginError, StageError
 from fswap.evaluate.holdout import HOLDOUT_FILE, HoldoutRecord, split_for_training, training_set, write_record
 from fswap.preflight import checkpoint_mismatch, read_model_settings, record_model_settings
@@ -143,6 +143,7 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
 
     from fswap.data.lookalike import prepare_lookalike
     from fswap.model.blocks import ModelBlocks
+    from fswap.model.condition import condition_record, write_condition
     from fswap.model.io import save_networks
     from fswap.model.networks import build_networks
 
@@ -164,6 +165,10 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
         if cond not in (0, 1):
             raise StageError(f"[train.model]: the decoder wants a {cond}-channel condition map; training "
                              "provides the 1-channel eye mask (set condition_channels = 1)")
+        if cond and not maker.has_eyes:
+            log.warning("[train.model]: the decoders are conditioned on the '%s' mask (SPADE) but no face "
+                        "set has it: they are trained, and will convert, with an all-zero map",
+                        config.eye_mask)
         losses = build_losses(config)
         step = TrainStep(
             networks, losses, lr_generator=config.lr_generator, lr_discriminator=config.lr_discriminator,
@@ -186,12 +191,13 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
         else:  # a non-chief worker reads the chief's checkpoints and logs into its scratch folder
             folders = TrainFolders(wd.checkpoints, scratch / "previews", scratch / "logs", scratch)
         previews = {s: preview_faces(faces[s], resolution) for s in SIDES}
+        conditions = ({s: preview_conditions(faces[s], resolution, cond) for s in SIDES} if cond else None)
         if dist is None:
             batches = lambda start: make_dataset(maker, start)  # noqa: E731
         else:
             batches = lambda start: dist.batches(maker, start)  # noqa: E731
         trainer = Trainer(step, schedule, settings, folders, batches, previews,
-                          progress=ctx.progress and chief, chief=chief)
+                          progress=ctx.progress and chief, chief=chief, preview_conditions=conditions)
         try:
             result = trainer.run(resume=ctx.resume)
         except InputError as exc:  # checkpoints of another model: say which settings differ
@@ -209,8 +215,12 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
                    "logs": wd.logs}
         if holdout is not None:
             outputs["holdout"] = wd.model / HOLDOUT_FILE
+        condition = (condition_record(cond, config.eye_mask, {s: faces[s].faceset for s in SIDES})
+                     if cond else None)
         if config.export and result["iteration"] > 0:
             outputs["export"] = save_networks(networks, wd.model / "export", config.model)
+            if condition is not None:  # what convert and evaluate need to remake the decoder's map
+                write_condition(outputs["export"], condition)
             _record_holdout(outputs["export"], holdout)  # the record travels with the exported networks
         for side, augmenter in (lookalike or {}).items():  # which look-alikes were pasted, per source face
             outputs[f"lookalike_{side}"] = wd.logs / f"lookalike_{side}.json"
@@ -223,6 +233,7 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
         "held_out": {s: len(holdout.held[s]) if holdout else 0 for s in SIDES},
         "holdout_every": holdout.every if holdout else 0,
         "eye_masks": maker.has_eyes,
+        **({"condition": condition} if condition is not None else {}),
         "losses": {name: term.weight for name, term in losses.items()},
         "schedule": schedule.describe(),
         "precision": config.precision,

@@ -73,6 +73,7 @@ class Trainer:
         *,
         progress: bool = True,
         chief: bool = True,
+        preview_conditions: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         self.step = step
         self.chief = chief  # False: a non-chief worker of a distributed run (no checkpoints or previews)
@@ -81,6 +82,9 @@ class Trainer:
         self.folders = folders
         self.make_batches = make_batches
         self.preview_faces = preview_faces
+        # per side, the condition maps of the preview faces (a conditioned decoder; see
+        # fswap.data.pipeline.preview_conditions): both decoders see the map of the face they are given
+        self.preview_conditions = preview_conditions
         self.progress = progress
         nets = step.networks
         variables = [*nets.encoder.weights]
@@ -254,8 +258,7 @@ class Trainer:
             latent = nets.encoder(faces, training=False)
             outs = {}
             if getattr(nets, "condition_channels", 0):
-                condition = np.zeros((*faces.shape[:3], nets.condition_channels), np.float32)
-                latent = [latent, condition]
+                latent = [latent, self._preview_condition(side, faces, nets.condition_channels)]
             for name, dec_side in (("reconstruction", side), ("swap", other)):
                 alpha, bgr, _ = split_output(nets.decoders[dec_side](latent, training=False))
                 alpha, bgr = np.asarray(alpha), np.asarray(bgr)
@@ -270,6 +273,20 @@ class Trainer:
         if board is not None:
             board.image(iteration, "preview", grid)
         return path
+
+    def _preview_condition(self, side: str, faces: np.ndarray, channels: int) -> Any:
+        """The condition maps given for side `side`'s preview faces, checked against the decoder's input, as
+        a tensor (Keras refuses a list mixing the encoder's tensor and an array)."""
+        import keras
+
+        maps = None if self.preview_conditions is None else self.preview_conditions.get(side)
+        expected = (*faces.shape[:3], channels)
+        if maps is None or tuple(np.shape(maps)) != expected:
+            got = "none" if maps is None else f"shape {tuple(np.shape(maps))}"
+            raise TrainingError(
+                f"the decoders take a {channels}-channel condition map (SPADE normalization) but the preview "
+                f"maps of side {side} are {got}, expected {expected} (Trainer(preview_conditions=...))")
+        return keras.ops.convert_to_tensor(np.asarray(maps, np.float32))
 
     def _install_signal_handlers(self) -> Callable[[], None]:
         if threading.current_thread() is not threading.main_thread():

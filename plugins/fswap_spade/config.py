@@ -5,14 +5,15 @@ from __future__ import annotations
 import attrs
 
 from fswap.components import ComponentChoice, Kind
-from fswap.options import at_least, between, component, option
+from fswap.options import at_least, between, component, one_of, option
 
 
 @attrs.frozen(kw_only=True)
 class SpadeConfig:
     condition_channels: int = option(
-        1, help="Channels of the condition map the decoder takes (1 = the eye/part mask; e.g. 5 for a "
-        "5-landmark heat-map).", validator=at_least(1))
+        1, help="Channels of the condition map the decoder takes: 1, the face set's mask named by [train] "
+        "eye_mask, which convert and evaluate remake from each aligned face (the only map fswap provides).",
+        validator=one_of((1,)))
     hidden: int = option(128, help="Width of the shared conv that embeds the condition map.",
                          validator=at_least(1))
     kernel_size: int = option(3, help="Kernel size of the condition convs.", validator=at_least(1))

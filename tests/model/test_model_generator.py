@@ -63,15 +63,15 @@ def test_missing_plugin_names_what_to_install(saved) -> None:
 
 
 def test_spade_generator_needs_its_condition(make_config: Callable[..., ModelConfig], tmp_path: Path) -> None:
-    spade = {"use": "spade", "hidden": 4, "condition_channels": 2}
+    spade = {"use": "spade", "hidden": 4}
     config = make_config(width_divisor=32, normalization=spade)
     networks = build_networks(config)
     save_networks(networks, tmp_path, config)
     gen = FaceGenerator.load(tmp_path, "a_to_b")
     faces = np.full((2, 64, 64, 3), 128, np.uint8)
-    with pytest.raises(InputError, match="2-channel map"):
+    with pytest.raises(InputError, match="1-channel map"):
         gen(faces)
-    zeros, ones = np.zeros((2, 64, 64, 2), np.float32), np.ones((2, 64, 64, 2), np.float32)
+    zeros, ones = np.zeros((2, 64, 64, 1), np.float32), np.ones((2, 64, 64, 1), np.float32)
     _, alpha0 = gen(faces, zeros)
     _, alpha1 = gen(faces, ones)
     assert not np.allclose(alpha0, alpha1)  # the condition map reaches the output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from fswap_spade.config import SpadeConfig
 from fswap_spade.layers import Spade, SpadeNorm
 
@@ -32,11 +33,18 @@ def test_output_depends_on_the_condition_map() -> None:
 
 
 def test_factory_is_conditional_and_falls_back_elsewhere() -> None:
-    bare = SpadeNorm(SpadeConfig(condition_channels=5, hidden=4))
-    assert is_conditional(bare) and bare.condition_channels == 5
+    bare = SpadeNorm(SpadeConfig(hidden=4))
+    assert is_conditional(bare) and bare.condition_channels == 1
     assert bare(8, name="n") is None  # no fallback given (config built without the catalog)
     layer = bare.conditional(8, name="s", weight_decay=1e-4)
     assert isinstance(layer, Spade) and layer.hidden == 4 and layer.channels == 8
+
+
+def test_only_the_one_channel_map_fswap_provides_is_accepted() -> None:
+    """Training, convert and evaluate make a 1-channel map (the face set's eye mask); `fswap validate`
+    refuses a decoder asking for more, which the train stage could not feed."""
+    with pytest.raises(ValueError, match="condition_channels must be one of 1, received 5"):
+        SpadeConfig(condition_channels=5)
 
 
 def test_fallback_from_the_catalog() -> None:

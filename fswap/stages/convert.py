@@ -13,6 +13,7 @@ files record every track: its frames, mean identity distance, the decision and w
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     select = config.selection(ctx.pipeline)
     plan = None
     found = None
+    pass_one = time.perf_counter()
     if select != "all":
         found = selection.identity(ctx, config, detector, aligner, activity, required=select == "identity")
         bar = tqdm(total=source.selected, desc="tracks", unit="frame", disable=not ctx.progress)
@@ -133,6 +135,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
                                        on_frame=bar.update)
         finally:
             bar.close()
+    pass_one = time.perf_counter() - pass_one
     audio = (
         AudioSource(config.input, start=start / fps, duration=source.selected / fps)
         if source.is_video
@@ -160,6 +163,8 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         **converter.stats.to_json(),
         "select": select,
         "select_why": selection.why_selected(ctx, config),
+        "seconds_first_pass": round(pass_one, 3),  # tracks and identity of select = identity/tracks (0: all)
+        "seconds_identity": round(plan.identity_seconds, 3) if plan is not None else 0.0,
         "identity_reference": None if found is None else found.described,
         "tracks_swapped": swapped,
         "tracks_left": len(converter.track_records) - swapped,

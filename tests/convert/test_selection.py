@@ -134,6 +134,8 @@ def _decisions_constant(record: dict) -> dict[int, str]:
 def test_default_swaps_only_person_a(root: Path, catalog: Catalog) -> None:
     summary = _run(root, catalog, "out_default", "crossing", 'reference = "a.png"')
     assert summary["select"] == "identity" and "default" in summary["select_why"]
+    assert summary["identity_reference"].startswith("the reference ")
+    assert summary["seconds_first_pass"] >= summary["seconds_identity"] > 0
     assert summary["tracks_swapped"] == 1 and summary["tracks_left"] == 1
     record = summary["record"]
     tracks = {t["decision"]: t for t in record["tracks"]}
@@ -198,6 +200,7 @@ def test_fswap_tracks_then_select_tracks_converts_exactly_those(root: Path, cata
 def test_without_an_embedder_every_face_is_swapped(root: Path, catalog: Catalog) -> None:
     summary = _run(root, catalog, "out_all", "crossing", "", embedder=False)
     assert summary["select"] == "all" and "no embedder" in summary["select_why"]
+    assert summary["identity_reference"] is None and summary["seconds_identity"] == 0.0
     assert summary["tracks_swapped"] == 2 and summary["tracks_left"] == 0
     assert {t["reason"] for t in summary["tracks"]} == {"select = all"}
     inputs, outputs = _frames(root / "crossing"), _frames(root / "out_all")

@@ -34,7 +34,8 @@ def from_ranges(ranges: Iterable[Iterable[int]]) -> set[int]:
     return {i for start, stop in ranges for i in range(int(start), int(stop))}
 
 
-def _png(path: Path, image: np.ndarray) -> None:
+def write_png(path: Path, image: np.ndarray) -> None:
+    """Write a PNG, creating its folder; StageError when it cannot be written."""
     import cv2
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +60,7 @@ class FaceSetWriter:
         self.step = step
         if not resume and path.exists():
             shutil.rmtree(path)
+        self.quality: dict[str, dict[str, float]] = {}  # per kept file: yaw, pitch, sharpness
         if (path / "alignments.json").is_file():
             faceset = FaceSet.open(path)
             previous = faceset.meta.get("extract", {}).get("settings")
@@ -74,6 +76,7 @@ class FaceSetWriter:
                     "run again with --fresh to redo it"
                 )
             self.done = {k * step for k in from_ranges(faceset.meta["extract"].get("done", []))}
+            self.quality = dict(faceset.meta["extract"].get("faces", {}))
         else:
             faceset = FaceSet(path=path, size=size, masks=list(masks))
             self.done = set()
@@ -94,8 +97,10 @@ class FaceSetWriter:
         masks: dict[str, np.ndarray],
         raw: np.ndarray | None = None,
         embedding: np.ndarray | None = None,
+        quality: dict[str, float] | None = None,
     ) -> FaceRecord:
-        """Write the crop (and masks / raw crop) as <frame>_<face>.png and add its record."""
+        """Write the crop (and masks / raw crop) as <frame>_<face>.png and add its record; `quality` (pose,
+        sharpness) is kept in meta.extract.faces under the file name."""
         if face.size != self.faceset.size:
             raise StageError(
                 f"{self.path}: aligner made {face.size}² crops but the set holds {self.faceset.size}²"
@@ -110,15 +115,17 @@ class FaceSetWriter:
             matrix=face.matrix,
             embedding=embedding,
         )
-        _png(self.faceset.image_path(record), face.image)
+        write_png(self.faceset.image_path(record), face.image)
         for name, mask in masks.items():
-            _png(
+            write_png(
                 self.faceset.mask_path(record, name), (np.clip(mask, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
             )
         if raw is not None:
-            _png(self.path / "raw" / record.file, raw)
+            write_png(self.path / "raw" / record.file, raw)
         self.faceset.records = [r for r in self.faceset.records if r.file != record.file]
         self.faceset.records.append(record)
+        if quality is not None:
+            self.quality[record.file] = {k: round(float(v), 4) for k, v in quality.items()}
         return record
 
     def mark_done(self, frames: Iterable[int]) -> None:
@@ -129,6 +136,8 @@ class FaceSetWriter:
         self.faceset.records.sort(key=lambda r: (r.frame, r.face_index))
         meta = dict(self.faceset.meta.get("extract", {}))
         meta.update({"settings": self.settings, "done": to_ranges(i // self.step for i in self.done)})
+        files = {r.file for r in self.faceset.records}
+        meta["faces"] = {f: q for f, q in sorted(self.quality.items()) if f in files}
         if summary is not None:
             meta["summary"] = summary
         self.faceset.meta["extract"] = meta

@@ -10,9 +10,13 @@ import attrs
 import numpy as np
 
 from fswap.builder import build
-from fswap.components import AlignedFace, Aligner, Detection, Detector, Embedder, MaskGenerator
+from fswap.components import AlignedFace, Aligner, Detection, Detector, Embedder, MaskGenerator, Tracker
 from fswap.errors import FswapError, InputError, StageError
 from fswap.extract.alignment import square_crop
+from fswap.extract.contact_sheet import SheetTrack
+from fswap.extract.identity import PendingFace, Segment, TrackIdentity
+from fswap.extract.pose import coverage_summary, five_points, yaw_pitch
+from fswap.extract.quality import RecentFaces, sharpness, thumbnail
 from fswap.extract.writer import FaceSetWriter
 from fswap.frame_guard import Attributed, FrameGuard, check_aligned
 from fswap.preflight import require_input
@@ -30,6 +34,13 @@ class ExtractComponents:
     aligner: Aligner
     masks: dict[str, MaskGenerator]
     embedder: Embedder | None
+    config: ExtractConfig | None = None
+
+    def tracker(self) -> Tracker:
+        """A fresh tracker for one side (policy = "identity")."""
+        if self.config is None:
+            raise StageError("the extract components were built without their config")
+        return build(self.config.tracker)
 
     @classmethod
     def build(cls, config: ExtractConfig) -> ExtractComponents:
@@ -39,6 +50,7 @@ class ExtractComponents:
             aligner=build(config.aligner),
             masks=dict(zip(mask_names(config.masks), (build(m) for m in config.masks), strict=True)),
             embedder=build(config.embedder) if embed else None,
+            config=config,
         )
 
 
@@ -55,6 +67,11 @@ class SideSummary:
     read_errors: int = 0
     frames_skipped_on_error: int = 0
     frames_retried: int = 0
+    skipped_blurry: int = 0
+    skipped_duplicate: int = 0
+    tracks_kept: int = 0
+    tracks_rejected: int = 0
+    cuts: int = 0
     rejected: Counter = attrs.field(factory=Counter)
     seconds: float = 0.0
     errors: list[str] = attrs.field(factory=list)
@@ -78,15 +95,41 @@ def _content(choice: Any) -> dict[str, Any]:
     return {k: v for k, v in unstructure(choice).items() if k not in _SPEED_ONLY}
 
 
-def settings_fingerprint(config: ExtractConfig, side: ExtractSide) -> dict[str, Any]:
+def _identity_settings(config: ExtractConfig, side: ExtractSide, others: list[Path]) -> dict[str, Any]:
+    return {
+        "reference_not": [str(p) for p in side.reference_not] + [str(p) for p in others],
+        "identity_margin": config.identity_margin,
+        "max_track_faces": config.max_track_faces,
+        "cut_threshold": config.cut_threshold,
+        "tracker": _content(config.tracker),
+    }
+
+
+def negative_references(name: str, side: ExtractSide, config: ExtractConfig) -> list[Path]:
+    """The "not this person" references of a side: its reference_not and, with other_side_not, the other
+    side's reference."""
+    paths = list(side.reference_not)
+    if config.policy == "identity" and config.other_side_not:
+        other = config.sides().get("b" if name == "a" else "a")
+        if other is not None and other.reference is not None and other.reference != side.reference:
+            paths.append(other.reference)
+    return paths
+
+
+def settings_fingerprint(config: ExtractConfig, side: ExtractSide, name: str = "a") -> dict[str, Any]:
     """What decides the content of a face set; a resumed run must match it."""
+    others = [p for p in negative_references(name, side, config) if p not in side.reference_not]
     return {
         "input": str(side.input),
         "reference": None if side.reference is None else str(side.reference),
         "every_n_frames": config.every_n_frames,
         "policy": config.policy,
         "identity_threshold": config.identity_threshold if config.policy == "identity" else None,
+        "identity_tracks": _identity_settings(config, side, others) if config.policy == "identity" else None,
         "store_embeddings": config.store_embeddings,
+        "min_sharpness": config.min_sharpness,
+        "dedupe": config.dedupe,
+        "dedupe_threshold": config.dedupe_threshold if config.dedupe != "off" else None,
         "save_raw": config.save_raw,
         "detector": _content(config.detector),
         "aligner": _content(config.aligner),
@@ -116,6 +159,55 @@ def reference_embedding(path: Path, parts: ExtractComponents, config: ExtractCon
     return np.asarray(embedder.embed([face.image])[0], dtype=np.float32)
 
 
+def face_quality(face: AlignedFace) -> dict[str, float]:
+    """Sharpness and head pose (yaw, pitch) of an aligned face, stored per face in meta.extract.faces."""
+    yaw, pitch = yaw_pitch(five_points(face.landmarks, face.detection.landmarks))
+    scale = float(np.hypot(face.matrix[0, 0], face.matrix[1, 0]))  # crop pixels per frame pixel
+    return {"sharpness": sharpness(face.image, scale), "yaw": yaw, "pitch": pitch}
+
+
+def set_poses(writer: FaceSetWriter) -> list[tuple[float, float]]:
+    """(yaw, pitch) of every face in the set (this run's and resumed ones)."""
+    quality = writer.quality
+    return [(q["yaw"], q["pitch"]) for r in writer.faceset.records if (q := quality.get(r.file)) is not None]
+
+
+def write_contact_sheet(
+    name: str, writer: FaceSetWriter, summary: SideSummary, tracks: list[SheetTrack] | None = None
+) -> Path:
+    """contact_sheet.png of a face set: thumbnails, pose coverage and what was skipped."""
+    from fswap.extract.contact_sheet import render_sheet, write_sheet
+
+    faceset = writer.faceset
+    count = len(faceset.records)
+    picks = set(np.linspace(0, count - 1, min(count, 48)).round().astype(int)) if count else set()
+    faces = [(faceset.load_image(r), r.frame) for i, r in enumerate(faceset.records) if i in picks]
+    poses = set_poses(writer)
+    pose = coverage_summary(poses)
+    notes = [
+        f"faces found {summary.faces_found}, kept {summary.faces_kept} this run, in set {count}",
+        f"skipped: blurry {summary.skipped_blurry}, duplicate {summary.skipped_duplicate}",
+        ", ".join(f"{k} {v}" for k, v in sorted(summary.rejected.items())) or "no other rejections",
+    ]
+    if pose["faces"]:
+        notes.append(
+            f"yaw {pose['yaw_min']:+.0f}..{pose['yaw_max']:+.0f}, pitch {pose['pitch_min']:+.0f}.."
+            f"{pose['pitch_max']:+.0f}; cells covered {pose['cells_covered']}/{pose['cells']}"
+        )
+    path = faceset.path / "contact_sheet.png"
+    if summary.tracks_kept or summary.tracks_rejected:
+        kept, left = summary.tracks_kept, summary.tracks_rejected
+        notes.append(f"tracks kept {kept}, left out {left}, cuts {summary.cuts}")
+    sheet = render_sheet(f"face set {name}", faces, poses, notes, tracks or [], total=count)
+    write_sheet(path, sheet)
+    return path
+
+
+def face_image(payload: tuple[Any, ...]) -> np.ndarray:
+    """The aligned crop of a face waiting to be written."""
+    return payload[0].image
+
+
 def _describe(choice: Any) -> str:
     options = ", ".join(f"{k}={v}" for k, v in unstructure(choice.config).items())
     return f"{choice.name} ({options})"
@@ -139,9 +231,26 @@ class SideExtractor:
         self.writer = writer
         self.summary = SideSummary()
         self.guard = FrameGuard("extract", config.on_frame_error, str(side.input))
+        self.recent = RecentFaces(config.dedupe_threshold, max_gap=25 * config.every_n_frames)
         self.reference: np.ndarray | None = None
+        self.negatives: np.ndarray | None = None
+        self.identity: TrackIdentity | None = None
+        self.sheet_tracks: list[SheetTrack] = []
         if config.policy == "identity" and side.reference is not None:
             self.reference = reference_embedding(side.reference, parts, config)
+            paths = negative_references(name, side, config)
+            negatives = [reference_embedding(p, parts, config) for p in paths]
+            self.negatives = np.stack(negatives) if negatives else None
+            from fswap.video.cuts import CutDetector
+
+            self.identity = TrackIdentity(
+                parts.tracker(),
+                threshold=config.identity_threshold,
+                margin=config.identity_margin,
+                cuts=CutDetector(config.cut_threshold),
+                max_faces=config.max_track_faces,
+            )
+        self._undone: list[int] = []
 
     def run(self, progress: bool) -> SideSummary:
         import time
@@ -190,6 +299,7 @@ class SideExtractor:
             if batch:
                 self._process(batch, source)
                 bar.update(len(batch))
+            self.finish()
             self.summary.read_errors += len(source.skipped)
             self.summary.errors.extend(f"{p}: {reason}" for _, p, reason in source.skipped)
         finally:
@@ -224,11 +334,48 @@ class SideExtractor:
             if index in self.guard.skipped:
                 continue
             self._keep_faces(index, frame, found, source)
-        self.writer.mark_done(index for index, _ in batch)
+        self._mark_done([index for index, _ in batch])
         return len(batch)
+
+    def _mark_done(self, indices: list[int]) -> None:
+        """Frames count as done (resume points) once no face of theirs waits for its track's verdict."""
+        self._undone.extend(indices)
+        oldest = self.identity.oldest_pending() if self.identity is not None else None
+        done = [i for i in self._undone if oldest is None or i < oldest]
+        self._undone = [i for i in self._undone if not (oldest is None or i < oldest)]
+        self.writer.mark_done(done)
+
+    def finish(self) -> None:
+        """Decide the tracks still open at the end of the input and write the accepted ones."""
+        if self.identity is not None:
+            self._settle(self.identity.finish())
+            self.summary.cuts = self.identity.cut_count
+        self._mark_done([])
+
+    def _settle(self, segments: list[Segment]) -> None:
+        """Write the faces of accepted segments (skipping near-duplicates), count the rejected ones."""
+        for segment in segments:
+            if not segment.accepted:
+                self.summary.tracks_rejected += 1
+                self.summary.rejected["other_identity"] += len(segment.faces)
+                self.sheet_tracks.append(
+                    SheetTrack(
+                        image=segment.middle_image(), first=segment.first, last=segment.last,
+                        faces=len(segment.faces), distance=segment.mean_distance, decision=segment.reason,
+                    )
+                )  # fmt: skip
+                continue
+            self.summary.tracks_kept += 1
+            for pending in segment.faces:
+                self._write(*pending.payload, key=segment.track_id)
 
     def _keep_faces(self, index: int, frame: np.ndarray, found: list[Detection], source: Any) -> None:
         self.summary.faces_found += len(found)
+        keys: list[int | None] = [None] * len(found)
+        if self.identity is not None:
+            ended, tracked = self.identity.frame(index, frame, found)
+            self._settle(ended)
+            keys = list(tracked)
         if not found:
             self.summary.frames_without_face += 1
             return
@@ -249,13 +396,21 @@ class SideExtractor:
                 self.guard.failed(self.config.aligner, index, exc)
                 return
             check_aligned(self.config.aligner, face)
+            quality = face_quality(face)
+            if quality["sharpness"] < self.config.min_sharpness:
+                self.summary.skipped_blurry += 1
+                continue
             try:
                 embedding = self._embedding(face)
-                distance = None
+                distance, negative = None, None
                 if self.reference is not None and embedding is not None and self.parts.embedder is not None:
                     distance = float(
                         np.asarray(self.parts.embedder.distance(self.reference[None], embedding[None]))[0]
                     )
+                    if self.negatives is not None:
+                        negative = float(
+                            np.min(self.parts.embedder.distance(self.negatives, embedding[None]))
+                        )
             except FswapError:
                 raise
             except Exception as exc:  # the embedder broke on this frame: fail or skip it (on_frame_error)
@@ -263,8 +418,10 @@ class SideExtractor:
                     raise
                 self.guard.failed(self.config.embedder, index, exc)
                 return
-            if distance is not None and distance > self.config.identity_threshold:
-                self.summary.rejected["other_identity"] += 1
+            thumb = thumbnail(face.image) if self._dedupe(source) else None
+            alone = self.identity is None  # under identity, duplicates are found when the track is written
+            if alone and thumb is not None and self.recent.is_duplicate(index, detection.box, thumb):
+                self.summary.skipped_duplicate += 1
                 continue
             masks = {}
             for choice, (name, gen) in zip(self.config.masks, self.parts.masks.items(), strict=True):
@@ -273,18 +430,56 @@ class SideExtractor:
                     return
                 masks[name] = mask
             raw = square_crop(frame, detection.box) if self.config.save_raw else None
-            ready.append((face_index, face, masks, raw, embedding))
-        for face_index, face, masks, raw, embedding in ready:
-            self.writer.add(
-                face,
-                source=origin,
-                frame=index,
-                face_index=face_index,
-                masks=masks,
-                raw=raw,
-                embedding=embedding if self.config.store_embeddings else None,
-            )
-            self.summary.faces_kept += 1
+            payload = (face, origin, index, face_index, masks, raw, embedding, quality, thumb)
+            ready.append((face_index, payload, distance, negative))
+        for face_index, payload, distance, negative in ready:
+            key = keys[face_index]
+            if self.identity is not None and distance is not None:
+                pending = PendingFace(
+                    frame=index,
+                    distance=distance,
+                    negative=negative,
+                    image=face_image(payload),
+                    payload=payload,
+                )
+                self._settle(self.identity.add(-1 if key is None else key, pending))
+            else:
+                self._write(*payload)
+
+    def _dedupe(self, source: Any) -> bool:
+        """Whether near-duplicates are skipped for this input (dedupe = video | always | off)."""
+        return self.config.dedupe == "always" or (self.config.dedupe == "video" and bool(source.is_video))
+
+    def _write(
+        self,
+        face: AlignedFace,
+        origin: str,
+        index: int,
+        face_index: int,
+        masks: dict[str, np.ndarray],
+        raw: np.ndarray | None,
+        embedding: np.ndarray | None,
+        quality: dict[str, float],
+        thumb: np.ndarray | None,
+        key: int | None = None,
+    ) -> None:
+        """Write one kept face, unless it is a near-duplicate of its person's last kept face."""
+        if thumb is not None:
+            if self.recent.is_duplicate(index, face.detection.box, thumb, key):
+                self.summary.skipped_duplicate += 1
+                return
+            self.recent.keep(index, face.detection.box, thumb, key)
+        self.writer.add(
+            face,
+            source=origin,
+            frame=index,
+            face_index=face_index,
+            masks=masks,
+            raw=raw,
+            embedding=embedding if self.config.store_embeddings else None,
+            quality=quality,
+        )
+        self.summary.faces_kept += 1
 
     def _embedding(self, face: AlignedFace) -> np.ndarray | None:
         if self.parts.embedder is None:
@@ -306,7 +501,10 @@ def _check_found(
             f"{where}: no faces found in {summary.frames} frames with detector {_describe(config.detector)}; "
             "lower its thresholds or min_face_size"
         )
-    reasons = ", ".join(f"{k}={v}" for k, v in sorted(summary.rejected.items()))
+    skipped = {"blurry": summary.skipped_blurry, "duplicate": summary.skipped_duplicate}
+    reasons = ", ".join(
+        f"{k}={v}" for k, v in sorted({**summary.rejected, **{k: v for k, v in skipped.items() if v}}.items())
+    )
     raise StageError(
         f'{where}: found {summary.faces_found} faces but kept none with policy = "{config.policy}" '
         f"(rejected: {reasons})"
@@ -320,6 +518,8 @@ def run_extract(ctx: RunContext, config: ExtractConfig) -> StageResult:
         require_input(side.input, where)
         if side.reference is not None and config.policy == "identity":
             require_input(side.reference, where, what="an image of the person or a .npy embedding")
+            for path in side.reference_not:
+                require_input(path, where, what="an image of a person to leave out or a .npy embedding")
     parts = ExtractComponents.build(config)
     ctx.pm.notify("fswap_pipeline_built", "after the extract stage's components were built", pipeline=parts)
     summary: dict[str, Any] = {}
@@ -329,18 +529,28 @@ def run_extract(ctx: RunContext, config: ExtractConfig) -> StageResult:
             ctx.workdir.faceset(name),
             size=parts.aligner.size,
             masks=list(parts.masks),
-            settings=settings_fingerprint(config, side),
+            settings=settings_fingerprint(config, side, name),
             resume=ctx.resume,
             step=config.every_n_frames,
         )
-        result = SideExtractor(name, side, config, parts, writer).run(ctx.progress)
+        extractor = SideExtractor(name, side, config, parts, writer)
+        result = extractor.run(ctx.progress)
         _check_found(name, side, result, config, len(writer.faceset))
         for key in ("frames", "resumed_frames", "faces_found", "faces_kept", "faces_in_set", "read_errors",
-                    "frames_skipped_on_error", "frames_retried"):
+                    "frames_skipped_on_error", "frames_retried", "skipped_blurry", "skipped_duplicate"):
             summary[f"{name}.{key}"] = getattr(result, key)
+        if config.policy == "identity":
+            for key in ("tracks_kept", "tracks_rejected", "cuts"):
+                summary[f"{name}.{key}"] = getattr(result, key)
         for reason, count in sorted(result.rejected.items()):
             summary[f"{name}.rejected.{reason}"] = count
+        for key, value in coverage_summary(set_poses(writer)).items():
+            if key != "faces":
+                summary[f"{name}.pose.{key}"] = value
         if result.seconds > 0 and result.frames:
             summary[f"{name}.frames_per_s"] = round(result.frames / result.seconds, 2)
         outputs[f"faceset {name}"] = writer.path
+        if config.contact_sheet:
+            sheet = write_contact_sheet(name, writer, result, extractor.sheet_tracks)
+            outputs[f"contact sheet {name}"] = sheet
     return StageResult(stage="extract", summary=summary, outputs=outputs)

@@ -9,13 +9,17 @@ import attrs
 
 from fswap.components import ComponentChoice, Kind
 from fswap.errors import ConfigError
-from fswap.options import at_least, component, component_list, one_of, option
+from fswap.options import at_least, between, component, component_list, one_of, option
 
 if TYPE_CHECKING:
     from fswap.config import PipelineConfig
 
 POLICIES = ("single", "all", "identity")
+DEFAULT_CUT_THRESHOLD = 0.30  # fswap.video.cuts.DEFAULT_THRESHOLD (not imported: no cv2/numpy at validate)
+MIN_SHARPNESS = 0.09
+DEDUPE_THRESHOLD = 0.06
 ON_ERROR = ("fail", "skip")
+DEDUPE = ("video", "always", "off")
 
 
 @attrs.frozen(kw_only=True)
@@ -28,6 +32,12 @@ class ExtractSide:
     reference: Path | None = option(
         None,
         help='Image of the wanted person (or a .npy embedding) for policy = "identity".',
+    )
+    reference_not: tuple[Path, ...] = option(
+        (),
+        help='Images (or .npy embeddings) of people who must not enter this face set, for policy = '
+        '"identity": a track is left out when its faces are on average nearer one of them than the '
+        "reference.",
     )
 
 
@@ -46,8 +56,64 @@ class ExtractConfig:
     )
     identity_threshold: float = option(
         0.6,
-        help="Largest embedding distance to the reference still counted as the same person.",
+        help="Largest embedding distance to the reference still counted as the same person (policy = "
+        '"identity": the mean over a track\'s faces).',
         validator=at_least(0.0),
+    )
+    identity_margin: float = option(
+        0.05,
+        help='Hysteresis of policy = "identity" between the segments of one long track (max_track_faces): '
+        "after an accepted segment the next may reach identity_threshold + margin, after a rejected one it "
+        "must stay below identity_threshold - margin.",
+        validator=at_least(0.0),
+    )
+    other_side_not: bool = option(
+        True,
+        help='With policy = "identity" and both sides given: the other side\'s reference also counts as '
+        '"not this person" for this side (a two-person clip gives two clean sets).',
+    )
+    max_track_faces: int = option(
+        200,
+        help='Policy = "identity" holds a track\'s faces in memory until it is decided; a track longer than '
+        "this is decided in segments of this many faces.",
+        validator=at_least(1),
+    )
+    cut_threshold: float = option(
+        DEFAULT_CUT_THRESHOLD,
+        help='Policy = "identity": colour-histogram distance between consecutive frames that counts as a '
+        "shot cut, ending every track (fswap.video.cuts); 1 = only complete changes.",
+        validator=between(0.01, 1.0),
+    )
+    min_sharpness: float = option(
+        MIN_SHARPNESS,
+        help="Skip blurry faces: the least sharpness a face must have (second differences of the grey levels "
+        "in the weakest of four directions over the grey levels' spread, on the inner face at 128 px, or at "
+        "its own size in the frame when smaller); 0 keeps every face. The default lies between sharp faces "
+        "of the sample portraits decoded from mp4 and copies blurred by a Gaussian of σ 1.5 px or smeared "
+        "9 px at 20° (`python -m fswap.extract.calibration`, docs/extract.md). Skipped faces count as "
+        "skipped_blurry.",
+        validator=at_least(0.0),
+    )
+    dedupe: str = option(
+        "video",
+        help="Skip near-duplicate faces: one nearer than dedupe_threshold to the last kept face of the same "
+        "person (its track, or the most overlapping kept box of the last 25 frames) adds nothing to train "
+        "on and counts as skipped_duplicate. video = in video inputs (consecutive frames), always = also in "
+        "image folders and globs (stills are usually chosen by hand), off = keep every face.",
+        validator=one_of(DEDUPE),
+    )
+    dedupe_threshold: float = option(
+        DEDUPE_THRESHOLD,
+        help="Largest difference that is still a duplicate: the mean absolute difference of the two inner "
+        "faces as 32 px grey thumbnails, each standardised to zero mean and unit variance. The default lies "
+        "between consecutive faces of frozen clips (codec noise only) and of the moving demo clips "
+        "(`python -m fswap.extract.calibration`).",
+        validator=at_least(0.0),
+    )
+    contact_sheet: bool = option(
+        True,
+        help="Write contact_sheet.png in each face set: thumbnails, the yaw/pitch coverage grid and the "
+        "skipped counts, so you see which poses the set lacks.",
     )
     store_embeddings: bool = option(False, help="Also store each kept face's embedding (needs an embedder).")
     save_raw: bool = option(False, help="Also save the unaligned square crop of each face under raw/.")
@@ -74,6 +140,12 @@ class ExtractConfig:
     )
     embedder: ComponentChoice | None = component(
         Kind.EMBEDDER, None, help='Identity embedder (needed by policy = "identity" and store_embeddings).'
+    )
+    tracker: ComponentChoice = component(
+        Kind.TRACKER,
+        "kalman",
+        help='Tracker that links faces over frames for policy = "identity" (faces of a track share one '
+        "verdict); the same components as [convert.tracker].",
     )
 
     def sides(self) -> dict[str, ExtractSide]:

@@ -183,7 +183,8 @@ def test_variable_frame_rate_video_reads_every_frame(tmp_path: Path, fswap_cli) 
     video = tmp_path / "vfr.mp4"
     _ffmpeg("-f", "concat", "-safe", "0", "-i", str(tmp_path / "list.txt"), "-fps_mode", "vfr",
             "-c:v", "libx264", "-pix_fmt", "yuv420p", str(video))
-    done = _extract(fswap_cli, extract_toml(tmp_path, "vfr.mp4"))
+    # dedupe off: the frames repeat one still, and every frame read must reach the face set
+    done = _extract(fswap_cli, extract_toml(tmp_path, "vfr.mp4", extra='dedupe = "off"'))
     assert done.returncode == 0, done.stderr
     data = _faces(tmp_path)
     frames = sorted(face["frame"] for face in data["faces"])

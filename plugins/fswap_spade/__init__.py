@@ -1,5 +1,9 @@
 """fswap_spade: SPADE (spatially-adaptive) normalization conditioned on a map given to the decoder.
 
+The map is the face set's eye mask ([train] eye_mask): training feeds the stored masks, and the exported
+model.json records how they were made so convert and evaluate remake them from each aligned face
+(`fswap.model.condition`, docs/model.md "Where the map comes from").
+
 Imports only fswap and the config module; the Keras layer lives in `fswap_spade.layers`.
 """
 

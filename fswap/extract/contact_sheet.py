@@ -135,7 +135,13 @@ def render_sheet(
         _text(strip, f"#{track.first}-{track.last}", (x, y + THUMB + 11), 0.33)
         dist = "-" if track.distance is None else f"{track.distance:.2f}"
         _text(strip, f"{track.faces} faces d={dist}", (x, y + THUMB + 24), 0.33, _DIM)
-        _text(strip, track.decision[:12], (x + THUMB + 4, y + 12), 0.33, _DIM)
+        words, lines = track.decision.split(), [""]
+        for word in words:  # the reason, wrapped beside the thumbnail (three short lines)
+            if lines[-1] and len(lines[-1]) + 1 + len(word) > 11:
+                lines.append("")
+            lines[-1] = f"{lines[-1]} {word}".strip()
+        for n_line, line in enumerate(lines[:5]):
+            _text(strip, line, (x + THUMB + 3, y + 10 + 12 * n_line), 0.3, _DIM)
     return np.vstack([top, strip])
 
 

@@ -541,9 +541,16 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def _margin(direction: Mapping[str, Any]) -> float | None:
+    """Mean identity distance of the swaps to the source minus to the target (> 0: nearer the target); a
+    continuous companion of the closer-to-target share, which moves in steps of 1/faces."""
+    to_source, to_target = direction.get("distance_to_source"), direction.get("distance_to_target")
+    return None if to_source is None or to_target is None else to_source - to_target
+
+
 def markdown(result: Mapping[str, Any]) -> str:
     """Per pair: when each configuration first reached 0.5 and 0.9 identity transfer both ways, then every
-    checkpoint's identity transfer, SSIM, mean α and following rate (A→B / B→A)."""
+    checkpoint's identity transfer, identity margin, SSIM, mean α and following rate (A→B / B→A)."""
     lines = []
     for pair in result["pairs"]:
         runs = {k.split("/", 1)[1]: r for k, r in result["runs"].items() if k.startswith(f"{pair}/")}
@@ -560,15 +567,16 @@ def markdown(result: Mapping[str, Any]) -> str:
                 cells.append("never" if hit is None else f"{hit['seconds']:.0f} s ({hit['iteration']})")
             lines.append(f"| {config} | {cells[0]} | {cells[1]} | {run['iterations']} | "
                          f"{_fmt(run.get('images_per_s'), 1)} |")
-        lines += ["", "| configuration | s | it | identity A→B / B→A | SSIM A / B | α A→B / B→A | "
-                  "following A→B / B→A | load |", "|---|---|---|---|---|---|---|---|"]
+        lines += ["", "| configuration | s | it | identity A→B / B→A | margin A→B / B→A | SSIM A / B | "
+                  "α A→B / B→A | following A→B / B→A | load |", "|---|---|---|---|---|---|---|---|---|"]
         for config, run in runs.items():
             for p in run.get("checkpoints", []):
                 ab, ba = p["a_to_b"], p["b_to_a"]
                 fol = [(d.get("following") or {}).get("following_rate") for d in (ab, ba)]
                 lines.append(
                     f"| {config} | {p['seconds']:.0f} | {p['iteration']} | {_fmt(ab['closer_to_target'])} / "
-                    f"{_fmt(ba['closer_to_target'])} | {_fmt(ab['reconstruction_ssim'])} / "
+                    f"{_fmt(ba['closer_to_target'])} | {_fmt(_margin(ab), 3)} / {_fmt(_margin(ba), 3)} | "
+                    f"{_fmt(ab['reconstruction_ssim'])} / "
                     f"{_fmt(ba['reconstruction_ssim'])} | {_fmt(ab['mean_alpha'])} / "
                     f"{_fmt(ba['mean_alpha'])} | "
                     f"{_fmt(fol[0])} / {_fmt(fol[1])} | {p['load_average_1']:.1f} |")

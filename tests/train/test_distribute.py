@@ -76,13 +76,16 @@ def _summary(root: Path) -> dict:
 #: The replicas sum gradients in another order, so a few weights differ by more than rounding: an
 #: activation on a kink (LeakyReLU at 0, a max) flips sides and its gradient changes by a step. Adam divides
 #: each gradient by its own running RMS, so such a weight moves at most ±lr a step either way: after 3 steps
-#: at lr ≤ 2e-4 (the discriminators') a weight may differ by 2·3·2e-4. All but one in ten thousand weights
-#: must agree to float32 rounding (rtol 1e-4, atol 1e-5): a wrong shard or loss scale moves nearly all.
+#: at lr ≤ 2e-4 a weight may differ by 2·3·2e-4. Nearly all weights must agree to float32 rounding (rtol
+#: 1e-4, atol 1e-5): under the reference recipe all but 1 of 259 388 (measured);
+#: the default recipe (no weight decay, β1 0.9, lr 2e-4 for the generators too, a learning-rate drop in
+#: step 3) leaves more weights on such kinks (measured: 181 of 259 388, 7e-4), so the bound is 2e-3. A wrong
+#: shard or loss scale moves nearly all; runs one step apart differ in 16 % (41 505 of 259 388).
 #: The Adam moments (`adam*/…`) are not compared: measured here (2 cores, no AVX-512), a quarter of their
 #: entries differ by up to 4e-3 between the runs while the weights agree to 2e-5 — an open question (issue 15
 #: closing note), since Adam's first steps hide gradient differences in the weights.
 ADAM_BOUND = 2 * 3 * 2e-4
-MAX_LOOSE_SHARE = 1e-4
+MAX_LOOSE_SHARE = 2e-3
 
 
 def _assert_same_parameters(reference: Path, other: Path) -> None:

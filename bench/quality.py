@@ -148,6 +148,10 @@ def prepare_pair(name: str, cache: Path = CACHE) -> Path:
 
             make_varied_video(path, frames=spec["frames"], **spec[side])
     extract = copy.deepcopy(demo_tables()["extract"])
+    # every rendered frame is kept (no blur or duplicate gate), so the published curves keep their faces
+    # whatever extract's gate defaults become
+    extract.setdefault("min_sharpness", 0.0)
+    extract.setdefault("dedupe", "off")
     for side in SIDES:
         extract[side] = {**extract.get(side, {}), "input": str(inputs / f"{side}.mp4")}
     pipe = api.from_dict({"workdir": str(work), "seed": 0, "extract": extract}, base_dir=root)

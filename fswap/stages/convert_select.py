@@ -15,8 +15,9 @@ import numpy as np
 
 from fswap.builder import build
 from fswap.convert.plan import FaceTracks, Plan, SelectOptions, plan_tracks
-from fswap.errors import InputError, StageError
+from fswap.errors import StageError
 from fswap.frame_guard import Attributed
+from fswap.reference import reference_embedding
 from fswap.run import RunContext
 from fswap.stages.convert_config import ConvertConfig
 from fswap.video.cuts import CutDetector
@@ -72,7 +73,8 @@ def identity(
         return None
     embedder = Attributed(build(choice), choice, activity)
     if config.reference is not None:
-        ref = _reference_file(config.reference, detector, aligner, embedder)
+        ref = reference_embedding(config.reference, detector, aligner, embedder,
+                                  where="[convert] reference")
         return Identity(embedder, ref, f"the reference {config.reference}")
     side = config.direction.split("_to_")[0]
     folder = ctx.pipeline.workdir.faceset(side)
@@ -85,25 +87,6 @@ def identity(
         )
     ref, how = _faceset_centroid(folder, embedder)
     return Identity(embedder, ref, f"the centroid of side {side}'s face set {folder} ({how})")
-
-
-def _reference_file(path: Path, detector: Any, aligner: Any, embedder: Any) -> np.ndarray:
-    from fswap.video.reader import read_image
-
-    if not path.is_file():
-        raise InputError(f"[convert] reference {path} does not exist; give an image of the person or a .npy")
-    if path.suffix.lower() == ".npy":
-        try:
-            return np.asarray(np.load(path), dtype=np.float32).reshape(-1)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: not a readable .npy embedding ({exc})") from exc
-    image = read_image(path)
-    detections = detector.detect([image])[0]
-    if not detections:
-        raise InputError(f"{path}: no face found in the [convert] reference image")
-    best = max(detections, key=lambda d: d.confidence)
-    face = aligner.align(image, best)
-    return np.asarray(embedder.embed([face.image])[0], dtype=np.float32)
 
 
 def _faceset_centroid(folder: Path, embedder: Any) -> tuple[np.ndarray, str]:

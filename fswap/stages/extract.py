@@ -20,10 +20,11 @@ from fswap.extract.quality import RecentFaces, sharpness, thumbnail
 from fswap.extract.writer import FaceSetWriter
 from fswap.frame_guard import Attributed, FrameGuard, check_aligned
 from fswap.preflight import require_input
+from fswap.reference import reference_embedding as embedding_of
 from fswap.run import RunContext, StageResult
 from fswap.stages.extract_config import ExtractConfig, ExtractSide, mask_names
 from fswap.structure import unstructure
-from fswap.video.reader import open_frames, read_image
+from fswap.video.reader import open_frames
 
 
 @attrs.frozen
@@ -142,21 +143,10 @@ def reference_embedding(path: Path, parts: ExtractComponents, config: ExtractCon
     """The wanted person's embedding: a .npy file, or the most confident face of an image."""
     if parts.embedder is None or config.embedder is None:
         raise StageError("an identity reference needs an embedder")
-    if path.suffix.lower() == ".npy":
-        try:
-            return np.asarray(np.load(path), dtype=np.float32).reshape(-1)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: not a readable .npy embedding ({exc})") from exc
-    image = read_image(path)
     where = f"on the identity reference image {path}"
-    detector = Attributed(parts.detector, config.detector, where)
-    detections = detector.detect([image])[0]
-    if not detections:
-        raise InputError(f"{path}: no face found in the identity reference image")
-    best = max(detections, key=lambda d: d.confidence)
-    face = Attributed(parts.aligner, config.aligner, where).align(image, best)
-    embedder = Attributed(parts.embedder, config.embedder, where)
-    return np.asarray(embedder.embed([face.image])[0], dtype=np.float32)
+    return embedding_of(path, Attributed(parts.detector, config.detector, where),
+                        Attributed(parts.aligner, config.aligner, where),
+                        Attributed(parts.embedder, config.embedder, where), where="[extract] reference")
 
 
 def face_quality(face: AlignedFace) -> dict[str, float]:

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from fswap.components import Detection, Tracker
-from fswap.extract.quality import box_iou
+from fswap.convert.tracking import iou
 
 
 @attrs.define(eq=False)
@@ -76,7 +76,7 @@ def match_tracks(tracked: Sequence[Any], detections: Sequence[Detection]) -> lis
     out: list[int | None] = [None] * len(detections)
     if not tracked or not detections:
         return out
-    scores = np.array([[box_iou(t.detection.box, d.box) for d in detections] for t in tracked])
+    scores = np.array([[iou(t.detection.box, d.box) for d in detections] for t in tracked])
     rows, cols = linear_sum_assignment(-scores)
     for r, c in zip(rows, cols, strict=True):
         if scores[r, c] > 0.0:

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fswap.convert.tracking import iou
+
 MEASURE_SIDE = 128
 """Side (pixels) at which the inner face is measured for sharpness (smaller faces: at their own size)."""
 
@@ -98,18 +100,6 @@ def face_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.abs(np.asarray(a, np.float32) - np.asarray(b, np.float32))))
 
 
-def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = min(ax + aw, bx + bw) - max(ax, bx)
-    ih = min(ay + ah, by + bh) - max(ay, by)
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    return float(inter / (aw * ah + bw * bh - inter))
-
-
 class RecentFaces:
     """The last kept face of each person seen lately, to skip near-duplicates of it.
 
@@ -128,7 +118,7 @@ class RecentFaces:
         self._entries = [e for e in self._entries if frame - e[0] <= self.max_gap]
         if key is not None:
             return next((i for i, e in enumerate(self._entries) if e[3] == key), None)
-        scores = [box_iou(box, e[1]) for e in self._entries]
+        scores = [iou(box, e[1]) for e in self._entries]
         if not scores or max(scores) < self.min_iou:
             return None
         return int(np.argmax(scores))

@@ -12,9 +12,9 @@ from test_stage import run, write_pipeline
 
 from fswap.catalog import Catalog
 from fswap.components import Detection, TrackedFace
+from fswap.convert.tracking import iou
 from fswap.data.faceset import FaceSet
 from fswap.extract.identity import PendingFace, Segment, TrackIdentity, match_tracks
-from fswap.extract.quality import box_iou
 from fswap.samples import public_domain_face
 from fswap.samples_scenes import PERSON_A, PERSON_B, alternating_shots
 
@@ -22,8 +22,8 @@ from fswap.samples_scenes import PERSON_A, PERSON_B, alternating_shots
 def person_of(scene: object, frame: int, box: tuple[float, ...]) -> str:
     """The person whose true face box overlaps a detection most in that frame."""
     people = scene.people(frame)  # type: ignore[attr-defined]
-    best = max(people.values(), key=lambda p: box_iou(p.face, box))
-    assert box_iou(best.face, box) > 0.3
+    best = max(people.values(), key=lambda p: iou(p.face, box))
+    assert iou(best.face, box) > 0.3
     return best.person
 
 

@@ -10,6 +10,7 @@ import attrs
 from fswap.components import ComponentChoice, Kind
 from fswap.errors import ConfigError
 from fswap.options import at_least, between, component, one_of, option
+from fswap.stages.extract_config import DEFAULT_CUT_THRESHOLD
 
 if TYPE_CHECKING:
     from fswap.config import PipelineConfig
@@ -117,7 +118,7 @@ class ConvertConfig:
         1, help="Embed every Nth frame of each track for its identity distance.", validator=at_least(1)
     )
     cut_threshold: float = option(
-        0.3,
+        DEFAULT_CUT_THRESHOLD,
         help="Shot cuts (tracks never span one): colour-histogram distance of consecutive frames (0–1) that "
         "counts as a cut; 1 turns cut detection off.",
         validator=between(0.01, 1.0),

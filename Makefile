@@ -36,11 +36,16 @@ ifndef TEST_SEED
 TEST_SEED := $(shell $(PYTHON) -c 'import random; print(random.SystemRandom().randint(1, 2**31 - 1))')
 endif
 
+# The tests run in TEST_JOBS worker processes (pytest-xdist, one core each, at most 4: each worker holds its
+# own TensorFlow); --dist loadfile keeps a test file on one worker, so a module's fixtures (a trained toy
+# model, an extracted face set) are built once. TEST_JOBS=0 runs everything in this one process.
+TEST_JOBS ?= $(shell $(PYTHON) -c 'import os; print(max(1, min(4, len(os.sched_getaffinity(0)))))')
+
 test: install-test
 	$(VENV)/bin/ruff check .
 	@echo "test order seed and PYTHONHASHSEED: $(TEST_SEED) (repeat with: make test TEST_SEED=$(TEST_SEED))"
 	FSWAP_TEST_SEED=$(TEST_SEED) PYTHONHASHSEED=$(TEST_SEED) $(PY) -m pytest -q -p no:cacheprovider \
-		-p randomly --randomly-seed=$(TEST_SEED)
+		-p randomly --randomly-seed=$(TEST_SEED) -n $(TEST_JOBS) --dist loadfile --durations=15
 
 bench: install
 	$(PY) -m bench

@@ -305,6 +305,9 @@ def render_html(report: dict[str, Any], images: dict[str, str]) -> str:
             parts.append("<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + f"</tr>{body}</table>")
         if "temporal" in images:
             parts.append(f"<img alt='temporal' src='{images['temporal']}'>")
+    leak = report.get("leak")
+    if leak:
+        parts.append(_leak_html(leak))
     masks = report.get("masks")
     if masks:
         parts.append("<h2>Mask sanity</h2>")
@@ -321,6 +324,26 @@ def render_html(report: dict[str, Any], images: dict[str, str]) -> str:
         if "masks" in images:
             parts.append(f"<img alt='mask histogram' src='{images['masks']}'>")
     parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _leak_html(leak: dict[str, Any]) -> str:
+    """The leak section: other people's face pixels convert changed (should be 0), or why it was not
+    measured."""
+    parts = ["<h2>Leak: other people's faces left unchanged</h2>"]
+    if leak.get("leak") is None:
+        why = html.escape(str(leak.get("why", "no faces left")))
+        parts.append(f"<p class='note'>not measured: {why}</p>")
+        return "\n".join(parts)
+    rows = [("leak (share of pixels changed)", leak["leak"]), ("faces left", leak.get("faces_left")),
+            ("pixels", leak.get("pixels")), ("pixels changed", leak.get("pixels_changed")),
+            ("tolerance (levels)", leak.get("tolerance"))]
+    frames = leak.get("frames_with_leak") or []
+    if frames:
+        rows.append(("frames with a leak", ", ".join(str(f) for f in frames)))
+    parts.append(_table(rows))
+    if leak.get("measured"):
+        parts.append(f"<p class='note'>{html.escape(str(leak['measured']))}</p>")
     return "\n".join(parts)
 
 

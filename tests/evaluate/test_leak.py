@@ -42,6 +42,23 @@ def test_tolerance_and_side_by_side_offset() -> None:
     assert leak_scores(rows, [(src, output)], layout="side_by_side", tolerance=5)["pixels_changed"] == 0
 
 
+def test_the_html_report_shows_the_leak_and_the_frames_where_it_happened() -> None:
+    from fswap.evaluate.report import render_html
+
+    src, out = _pair()
+    rows = [{"frame": f, "left": [{"box": [10, 10, 10, 8]}]} for f in (0, 1)]
+    painted = out.copy()
+    painted[10:18, 10:15] = 255 - painted[10:18, 10:15]
+    section = leak_scores(rows, [(src, out), (src, painted)])
+    page = render_html({"inputs": {}, "leak": section}, {})
+    assert "<h2>Leak: other people's faces left unchanged</h2>" in page
+    assert "<th>leak (share of pixels changed)</th><td>0.25</td>" in page  # 40 of 160 pixels
+    assert "<th>frames with a leak</th><td>1</td>" in page
+    unmeasured = render_html({"inputs": {}, "leak": {"leak": None, "why": "no [convert] section"}}, {})
+    assert "not measured: no [convert] section" in unmeasured and "pixels changed" not in unmeasured
+    assert "Leak" not in render_html({"inputs": {}}, {})
+
+
 def test_the_label_corner_is_excluded() -> None:
     src = np.full((120, 200, 3), 128, np.uint8)
     label = {"enabled": True, "text": "SYNTHETIC • fswap", "corner": "bottom_right"}

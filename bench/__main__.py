@@ -1,6 +1,6 @@
 """Run every benchmark, each in its own process (own peak RSS), and keep its JSON in bench/results/.
 
-Usage: python -m bench [--quick] [--only extract,convert,train,attention] [--plot]
+Usage: python -m bench [--quick] [--only extract,convert,alignments,train,attention] [--plot]
 --quick: fewer frames, steps and repeats (a few minutes in all, for checking that everything runs; its
 JSON goes to a temporary folder, not bench/results, and --plot is ignored);
 the default is the full pass whose numbers docs/performance.md reports. Each benchmark measures its own
@@ -26,6 +26,7 @@ FULL: dict[str, list[str]] = {
     "attention": ["--reps", "3", "--rounds", "2"],
     "extract": ["--frames", "32"],
     "convert": ["--frames", "40", "--repeats", "2", "--min-face", "40"],
+    "alignments": ["--frames", "40", "--repeats", "2"],
     "train": ["--baseline", "--configs", "64:standard", "--precisions", "float32,bfloat16",
               "--steps", "4", "--rounds", "2"],
     "train_no_attention": ["--baseline", "--configs", "64:standard", "--precisions", "float32,bfloat16",
@@ -36,6 +37,7 @@ QUICK: dict[str, list[str]] = {
     "attention": ["--reps", "2", "--rounds", "1", "--batch", "2"],
     "extract": ["--frames", "12"],
     "convert": ["--frames", "20", "--repeats", "1", "--batch-frames", "8", "--min-face", "40"],
+    "alignments": ["--frames", "12", "--repeats", "1"],
     "train": ["--baseline", "--configs", "64:standard", "--precisions", "float32,bfloat16",
               "--steps", "2", "--rounds", "1", "--warmup", "1"],
     "train_no_attention": ["--configs", "64:standard", "--precisions", "float32", "--steps", "2",
@@ -73,6 +75,9 @@ def summarize(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
         out["convert_fps_640x360"] = {m: r["fps"] for m, r in conv.items()}
         out["convert_speedup_vs_baseline"] = {m: r["speedup_vs_baseline"] for m, r in conv.items()}
         out["convert_mad_vs_baseline"] = {m: r["mad_vs_baseline"] for m, r in conv.items()}
+    reuse = results.get("alignments", {})
+    if reuse.get("modes"):
+        out["convert_reuse_alignments_speedup"] = reuse["speedup_reuse_vs_detect"]
     rows = [(row, "") for row in results.get("train", {}).get("results", [])]
     rows += [(row, ":no_attention") for row in results.get("train_no_attention", {}).get("results", [])]
     for row, suffix in rows:

@@ -230,15 +230,24 @@ def check_detections(choice: ComponentChoice, found: Any, frames: int) -> list[l
     return out
 
 
+class IndexedDetector:
+    """A detector that is told which source frame each image is (`detect_frames`), e.g. to name a failing
+    frame or to answer from detections recorded for that frame; a plain Detector only sees images."""
+
+    def detect_frames(self, items: Sequence[tuple[int, np.ndarray]]) -> list[list[Detection]]:
+        raise NotImplementedError
+
+
 def detect_frames(detector: Any, items: Sequence[tuple[int, np.ndarray]]) -> list[list[Detection]]:
-    """Detections for (frame index, frame) pairs: through the guard when the detector is guarded."""
-    if isinstance(detector, GuardedDetector):
+    """Detections for (frame index, frame) pairs: with the indices when the detector takes them (guarded,
+    or answering from recorded detections), else through the plain Detector interface."""
+    if isinstance(detector, IndexedDetector):
         return detector.detect_frames(items)
     return detector.detect([frame for _, frame in items])
 
 
 @attrs.define
-class GuardedDetector:
+class GuardedDetector(IndexedDetector):
     """A detector bound to its choice and the stage's guard (still usable as a plain Detector)."""
 
     detector: Any

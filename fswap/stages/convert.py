@@ -28,13 +28,14 @@ from fswap.model.condition import load_condition
 from fswap.preflight import require_input
 from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages import convert_select as selection
+from fswap.stages.convert_alignments import faces_detector, find_alignments
 from fswap.stages.convert_config import ConvertConfig
 from fswap.structure import unstructure
 from fswap.video.audio import AudioSource
 from fswap.video.reader import open_frames
 
 SUMMARY_KEYS = ("frames", "faces_swapped", "frames_without_face", "frames_skipped_on_error", "frames_retried",
-                "select", "tracks_swapped", "tracks_left", "fps", "output")
+                "select", "tracks_swapped", "tracks_left", "faces_from", "fps", "output")
 TRACKS_FILE = "tracks.json"
 """Per output frame, the faces swapped ("faces": track id, box, landmarks in output-frame pixels; read by
 evaluate) and the tracked faces left unchanged ("left"); per track ("tracks"): frames, identity distance,
@@ -104,13 +105,15 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         return Attributed(build(choice), choice, activity)
 
     detector = GuardedDetector(build(config.detector), config.detector, guard)
+    alignments = find_alignments(ctx, config, source)
+    frames_detector = faces_detector(alignments, detector)  # recorded faces where extract saw the frame
     aligner = named(config.aligner)
     generator = load_generator(model_dir, config.direction, config.batch_frames)
     # a conditioned decoder (SPADE) gets its map remade from each aligned face (fswap.model.condition)
     condition = load_condition(model_dir, generator.metadata, config.direction, catalog=ctx.catalog,
                                where=activity)
     converter = Converter(
-        detector=detector,
+        detector=frames_detector,
         aligner=aligner,
         tracker=named(config.tracker),
         generator=generator,
@@ -166,6 +169,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         "seconds_first_pass": round(pass_one, 3),  # tracks and identity of select = identity/tracks (0: all)
         "seconds_identity": round(plan.identity_seconds, 3) if plan is not None else 0.0,
         "identity_reference": None if found is None else found.described,
+        "alignments": alignments.to_json(_detection_counts(frames_detector)),
         "tracks_swapped": swapped,
         "tracks_left": len(converter.track_records) - swapped,
         "cuts": converter.cuts,
@@ -180,6 +184,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         **({"condition_map": condition.label} if condition is not None else {}),
         "config": unstructure(config),
     }
+    summary["faces_from"] = "detections of extract" if alignments.log is not None else "detector"
     summary_path = ctx.pipeline.workdir.convert / "summary.json"
     tracks_path = ctx.pipeline.workdir.convert / TRACKS_FILE
     write_json_atomic(tracks_path, {
@@ -192,6 +197,12 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         summary={k: summary[k] for k in SUMMARY_KEYS},
         outputs={"output": out, "summary": summary_path, "tracks": tracks_path},
     )
+
+
+def _detection_counts(detector: Any) -> dict[str, int] | None:
+    """Frames answered from recorded detections and frames detected (None: every frame was detected)."""
+    counts = getattr(detector, "counts", None)
+    return counts() if callable(counts) else None
 
 
 def _same_size(frames: Any, size: tuple[int, int]) -> Any:

@@ -20,6 +20,7 @@ LAYOUTS = ("result", "side_by_side", "triple")
 ON_FRAME_ERROR = ("fail", "skip")
 CORNERS = ("bottom_right", "bottom_left", "top_right", "top_left")
 SELECT = ("identity", "all", "tracks")
+ALIGNMENTS = ("auto", "reuse", "detect")
 
 
 def _select_choice(_inst: object, attribute: attrs.Attribute, value: object) -> None:
@@ -122,6 +123,15 @@ class ConvertConfig:
         help="Shot cuts (tracks never span one): colour-histogram distance of consecutive frames (0–1) that "
         "counts as a cut; 1 turns cut detection off.",
         validator=between(0.01, 1.0),
+    )
+    alignments: str = option(
+        "auto",
+        help="Where the faces of each frame come from: auto = the detections extract recorded for this same "
+        "input (<workdir>/faces/<side>/detections.json, reused when the input is unchanged and "
+        "[convert.detector] is the detector extract used), else the detector; reuse = those detections "
+        "even from another detector (an error when there are none for this input); detect = always run "
+        "the detector. Frames extract did not process are always detected.",
+        validator=one_of(ALIGNMENTS),
     )
     start: float = option(0.0, help="Start of the converted range in seconds.", validator=at_least(0.0))
     duration: float | None = option(

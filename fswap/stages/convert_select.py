@@ -160,11 +160,14 @@ def review_tracks(ctx: RunContext, config: ConvertConfig) -> dict[str, Any]:
     source, _fps = frame_range(ctx, config)
     guard = FrameGuard("convert", config.on_frame_error, str(config.input))
     activity = Activity(str(config.input))
+    from fswap.stages.convert_alignments import faces_detector, find_alignments
+
     detector = GuardedDetector(build(config.detector), config.detector, guard)
+    alignments = find_alignments(ctx, config, source)
     aligner = Attributed(build(config.aligner), config.aligner, activity)
     tracker = Attributed(build(config.tracker), config.tracker, activity)
-    faces = FaceTracks(detector=detector, tracker=tracker, detect_every_n=config.detect_every_n,
-                       cuts=cut_detector(config))
+    faces = FaceTracks(detector=faces_detector(alignments, detector), tracker=tracker,
+                       detect_every_n=config.detect_every_n, cuts=cut_detector(config))
     select = config.selection(ctx.pipeline)
     found = identity(ctx, config, detector, aligner, activity, required=select == "identity")
     bar = tqdm(total=source.selected, desc="tracks", unit="frame", disable=not ctx.progress)
@@ -186,9 +189,12 @@ def review_tracks(ctx: RunContext, config: ConvertConfig) -> dict[str, Any]:
     write_json_atomic(tracks_path, {
         "output": None, "dry_run": True, "layout": "result",
         "identity_reference": None if found is None else found.described,
-        "select_why": why_selected(ctx, config), **data, "frames": plan.frame_rows(),
+        "select_why": why_selected(ctx, config), "alignments": alignments.to_json(), **data,
+        "frames": plan.frame_rows(),
     })
-    return {**plan.counts(), "select": select, "cuts": len(plan.cuts), "tracks_file": tracks_path,
+    return {**plan.counts(), "select": select, "cuts": len(plan.cuts),
+            "faces_from": "detections of extract" if alignments.log is not None else "detector",
+            "tracks_file": tracks_path,
             "contact_sheet": sheet_path if data["tracks"] else None}
 
 

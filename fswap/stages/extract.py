@@ -11,6 +11,7 @@ import numpy as np
 
 from fswap.builder import build
 from fswap.components import AlignedFace, Aligner, Detection, Detector, Embedder, MaskGenerator, Tracker
+from fswap.data.detections import DETECTIONS, DetectionLog, input_fingerprint
 from fswap.errors import FswapError, InputError, StageError
 from fswap.extract.alignment import square_crop
 from fswap.extract.contact_sheet import SheetTrack
@@ -22,7 +23,7 @@ from fswap.frame_guard import Attributed, FrameGuard, check_aligned
 from fswap.preflight import require_input
 from fswap.reference import reference_embedding as embedding_of
 from fswap.run import RunContext, StageResult
-from fswap.stages.extract_config import ExtractConfig, ExtractSide, mask_names
+from fswap.stages.extract_config import ExtractConfig, ExtractSide, mask_names, result_settings
 from fswap.structure import unstructure
 from fswap.video.reader import open_frames
 
@@ -85,15 +86,8 @@ class SideSummary:
         return data
 
 
-# options that change speed, not results: a resumed run may use other values
-_SPEED_ONLY = ("batch_size", "device")
-
 # frames held at once are also capped by pixels, so a batch of huge frames stays within memory
 BATCH_PIXELS = 48_000_000
-
-
-def _content(choice: Any) -> dict[str, Any]:
-    return {k: v for k, v in unstructure(choice).items() if k not in _SPEED_ONLY}
 
 
 def _identity_settings(config: ExtractConfig, side: ExtractSide, others: list[Path]) -> dict[str, Any]:
@@ -102,7 +96,7 @@ def _identity_settings(config: ExtractConfig, side: ExtractSide, others: list[Pa
         "identity_margin": config.identity_margin,
         "max_track_faces": config.max_track_faces,
         "cut_threshold": config.cut_threshold,
-        "tracker": _content(config.tracker),
+        "tracker": result_settings(config.tracker),
     }
 
 
@@ -132,10 +126,10 @@ def settings_fingerprint(config: ExtractConfig, side: ExtractSide, name: str = "
         "dedupe": config.dedupe,
         "dedupe_threshold": config.dedupe_threshold if config.dedupe != "off" else None,
         "save_raw": config.save_raw,
-        "detector": _content(config.detector),
-        "aligner": _content(config.aligner),
-        "masks": dict(zip(mask_names(config.masks), (_content(m) for m in config.masks), strict=True)),
-        "embedder": None if config.embedder is None else _content(config.embedder),
+        "detector": result_settings(config.detector),
+        "aligner": result_settings(config.aligner),
+        "masks": dict(zip(mask_names(config.masks), (result_settings(m) for m in config.masks), strict=True)),
+        "embedder": None if config.embedder is None else result_settings(config.embedder),
     }
 
 
@@ -241,6 +235,26 @@ class SideExtractor:
                 max_faces=config.max_track_faces,
             )
         self._undone: list[int] = []
+        self.detections: DetectionLog | None = None
+
+    def _open_log(self, source: Any) -> DetectionLog:
+        """This side's detections.json: every processed frame's faces, for convert to reuse. A resumed run
+        keeps the frames already logged when the input and detector are still the ones they came from."""
+        log = DetectionLog(
+            input=str(Path(source.path).resolve()),
+            fingerprint=input_fingerprint(Path(source.path), bool(source.is_video), source.files),
+            detector=result_settings(self.config.detector),
+        )
+        path = self.writer.path / DETECTIONS
+        if self.writer.done and path.is_file():
+            try:
+                earlier = DetectionLog.open(path)
+            except InputError:
+                return log
+            if (earlier.input, earlier.fingerprint, earlier.detector) == (log.input, log.fingerprint,
+                                                                         log.detector):
+                log.frames = earlier.frames
+        return log
 
     def run(self, progress: bool) -> SideSummary:
         import time
@@ -257,6 +271,7 @@ class SideExtractor:
             self.summary.read_errors += 1
             self.summary.errors.append(str(exc))
             return self.summary
+        self.detections = self._open_log(source)
         todo = [i for i in source.indices() if i not in self.writer.done]
         self.summary.resumed_frames = source.selected - len(todo)
         if todo:
@@ -316,6 +331,8 @@ class SideExtractor:
         self.summary.errors.extend(e for e in self.guard.errors if e not in self.summary.errors)
         self.summary.faces_in_set = len(self.writer.faceset)
         self.writer.save(self.summary.to_json())
+        if self.detections is not None:
+            self.detections.save(self.writer.path / DETECTIONS)
 
     def _process(self, batch: list[tuple[int, np.ndarray]], source: Any) -> int:
         detections = self.guard.detect(self.parts.detector, self.config.detector, batch)
@@ -323,6 +340,8 @@ class SideExtractor:
             self.summary.frames += 1
             if index in self.guard.skipped:
                 continue
+            if self.detections is not None:
+                self.detections.record(index, (frame.shape[1], frame.shape[0]), found)
             self._keep_faces(index, frame, found, source)
         self._mark_done([index for index, _ in batch])
         return len(batch)
@@ -540,6 +559,7 @@ def run_extract(ctx: RunContext, config: ExtractConfig) -> StageResult:
         if result.seconds > 0 and result.frames:
             summary[f"{name}.frames_per_s"] = round(result.frames / result.seconds, 2)
         outputs[f"faceset {name}"] = writer.path
+        outputs[f"detections {name}"] = writer.path / DETECTIONS
         if config.contact_sheet:
             sheet = write_contact_sheet(name, writer, result, extractor.sheet_tracks)
             outputs[f"contact sheet {name}"] = sheet

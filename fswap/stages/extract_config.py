@@ -10,11 +10,21 @@ import attrs
 from fswap.components import ComponentChoice, Kind
 from fswap.errors import ConfigError
 from fswap.options import at_least, between, component, component_list, one_of, option
+from fswap.structure import unstructure
 
 if TYPE_CHECKING:
     from fswap.config import PipelineConfig
 
 POLICIES = ("single", "all", "identity")
+# options that change speed, not results: a resumed run may use other values, recorded detections still fit
+SPEED_ONLY = ("batch_size", "device")
+
+
+def result_settings(choice: ComponentChoice) -> dict[str, Any]:
+    """A component choice as TOML data without its speed-only options: what decides its results."""
+    return {k: v for k, v in unstructure(choice).items() if k not in SPEED_ONLY}
+
+
 DEFAULT_CUT_THRESHOLD = 0.30  # fswap.video.cuts.DEFAULT_THRESHOLD (not imported: no cv2/numpy at validate)
 MIN_SHARPNESS = 0.09
 DEDUPE_THRESHOLD = 0.06

@@ -32,7 +32,9 @@ ATTENTION = {"batch": 4, "positions": 4096,
 
 def test_summary_picks_the_headline_numbers_and_skips_failed_rows() -> None:
     out = summarize({"extract": EXTRACT, "convert": CONVERT, "train": TRAIN, "attention": {"error": ["x"]},
-                     "train_no_attention": {"results": TRAIN["results"][:1]}})
+                     "train_no_attention": {"results": TRAIN["results"][:1]},
+                     "alignments": {"modes": {"detect": {}, "reuse": {}}, "speedup_reuse_vs_detect": 1.7}})
+    assert out["convert_reuse_alignments_speedup"] == 1.7
     assert out["extract_faces_per_s_640x360"] == {"baseline": 8.0, "fast": 40.0}
     assert out["convert_fps_640x360"]["every_5"] == 20.0
     assert out["convert_speedup_vs_baseline"]["every_5"] == 5.0
@@ -43,7 +45,8 @@ def test_summary_picks_the_headline_numbers_and_skips_failed_rows() -> None:
 
 
 def test_quick_and_full_plans_cover_the_same_benchmarks() -> None:
-    assert set(QUICK) == set(FULL) == {"attention", "extract", "convert", "train", "train_no_attention"}
+    assert set(QUICK) == set(FULL) == {"attention", "extract", "convert", "alignments", "train",
+                                      "train_no_attention"}
     assert MODULES == {"train_no_attention": "train"}
     named = ["--name", "train_no_attention"]
     assert FULL["train_no_attention"][-2:] == QUICK["train_no_attention"][-2:] == named

@@ -28,7 +28,7 @@ from fswap.model.condition import load_condition
 from fswap.preflight import require_input
 from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages import convert_select as selection
-from fswap.stages.convert_alignments import faces_detector, find_alignments
+from fswap.stages.convert_alignments import faces_detector, faces_from, find_alignments
 from fswap.stages.convert_config import ConvertConfig
 from fswap.structure import unstructure
 from fswap.video.audio import AudioSource
@@ -162,6 +162,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     written.frame = None
     session.close()
     swapped = sum(t["decision"] == "swap" for t in converter.track_records)
+    counts = _detection_counts(frames_detector)  # frames answered from extract's record / detected
     summary = {
         **converter.stats.to_json(),
         "select": select,
@@ -169,7 +170,8 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         "seconds_first_pass": round(pass_one, 3),  # tracks and identity of select = identity/tracks (0: all)
         "seconds_identity": round(plan.identity_seconds, 3) if plan is not None else 0.0,
         "identity_reference": None if found is None else found.described,
-        "alignments": alignments.to_json(_detection_counts(frames_detector)),
+        "alignments": alignments.to_json(counts),
+        "faces_from": faces_from(counts),
         "tracks_swapped": swapped,
         "tracks_left": len(converter.track_records) - swapped,
         "cuts": converter.cuts,
@@ -184,7 +186,6 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         **({"condition_map": condition.label} if condition is not None else {}),
         "config": unstructure(config),
     }
-    summary["faces_from"] = "detections of extract" if alignments.log is not None else "detector"
     summary_path = ctx.pipeline.workdir.convert / "summary.json"
     tracks_path = ctx.pipeline.workdir.convert / TRACKS_FILE
     write_json_atomic(tracks_path, {

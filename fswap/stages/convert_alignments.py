@@ -61,6 +61,10 @@ def find_alignments(ctx: RunContext, config: ConvertConfig, source: Any) -> Alig
         if log.input != wanted:
             reasons.append(f"{path} holds the detections of {log.input}")
             continue
+        if not log.frames:
+            reasons.append(f"{path} holds no frames (the face set was extracted before extract recorded "
+                           "detections; run extract again with --fresh to record them)")
+            continue
         if log.fingerprint != input_fingerprint(Path(source.path), bool(source.is_video), source.files):
             reasons.append(f"{wanted} changed since extract read it ({path})")
             continue
@@ -77,6 +81,15 @@ def find_alignments(ctx: RunContext, config: ConvertConfig, source: Any) -> Alig
                          f'{config.input}: {why}; run extract on this input, or use alignments = "auto" or '
                          '"detect"')
     return AlignmentsChoice(None, "detected: " + ("; ".join(reasons) or "extract did not process this input"))
+
+
+def faces_from(counts: dict[str, int] | None) -> str:
+    """Where convert's faces came from, for the summary: the record, the detector, or both."""
+    if not counts or not counts.get("frames_from_alignments"):
+        return "detector"
+    if counts.get("frames_detected"):
+        return "detections of extract and detector"
+    return "detections of extract"
 
 
 def faces_detector(choice: AlignmentsChoice, detector: Any) -> Any:

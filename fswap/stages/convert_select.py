@@ -160,13 +160,14 @@ def review_tracks(ctx: RunContext, config: ConvertConfig) -> dict[str, Any]:
     source, _fps = frame_range(ctx, config)
     guard = FrameGuard("convert", config.on_frame_error, str(config.input))
     activity = Activity(str(config.input))
-    from fswap.stages.convert_alignments import faces_detector, find_alignments
+    from fswap.stages.convert_alignments import faces_detector, faces_from, find_alignments
 
     detector = GuardedDetector(build(config.detector), config.detector, guard)
     alignments = find_alignments(ctx, config, source)
     aligner = Attributed(build(config.aligner), config.aligner, activity)
     tracker = Attributed(build(config.tracker), config.tracker, activity)
-    faces = FaceTracks(detector=faces_detector(alignments, detector), tracker=tracker,
+    frames_detector = faces_detector(alignments, detector)
+    faces = FaceTracks(detector=frames_detector, tracker=tracker,
                        detect_every_n=config.detect_every_n, cuts=cut_detector(config))
     select = config.selection(ctx.pipeline)
     found = identity(ctx, config, detector, aligner, activity, required=select == "identity")
@@ -177,6 +178,7 @@ def review_tracks(ctx: RunContext, config: ConvertConfig) -> dict[str, Any]:
     finally:
         bar.close()
     data = plan.to_json()
+    counts = getattr(frames_detector, "counts", lambda: None)()
     folder = ctx.pipeline.workdir.convert
     tracks_path = folder / TRACKS_FILE
     sheet_path = folder / SHEET_FILE
@@ -189,11 +191,11 @@ def review_tracks(ctx: RunContext, config: ConvertConfig) -> dict[str, Any]:
     write_json_atomic(tracks_path, {
         "output": None, "dry_run": True, "layout": "result",
         "identity_reference": None if found is None else found.described,
-        "select_why": why_selected(ctx, config), "alignments": alignments.to_json(), **data,
+        "select_why": why_selected(ctx, config), "alignments": alignments.to_json(counts), **data,
         "frames": plan.frame_rows(),
     })
     return {**plan.counts(), "select": select, "cuts": len(plan.cuts),
-            "faces_from": "detections of extract" if alignments.log is not None else "detector",
+            "faces_from": faces_from(counts),
             "tracks_file": tracks_path,
             "contact_sheet": sheet_path if data["tracks"] else None}
 

@@ -173,3 +173,24 @@ def test_reuse_without_any_record_says_to_run_extract(project, catalog):
     ctx = context(project, catalog, 'alignments = "reuse"')
     with pytest.raises(StageError, match=r"usable detections of .*clip: no detections.json in .*run extract"):
         find_alignments(ctx, ctx.pipeline.stage("convert"), open_frames(project / "clip"))
+
+
+def test_a_record_without_frames_is_not_used_and_says_how_to_make_one(project, catalog):
+    """A face set extracted before detections were recorded, then resumed, has an empty record."""
+    ctx = context(project, catalog)
+    path = record(project, ctx)
+    empty = json.loads(path.read_text())
+    empty["frames"] = {}
+    path.write_text(json.dumps(empty))
+    choice = find_alignments(ctx, ctx.pipeline.stage("convert"), open_frames(project / "clip"))
+    assert choice.log is None and "holds no frames" in choice.why and "--fresh" in choice.why
+
+
+def test_faces_from_names_the_record_only_for_frames_it_answered():
+    from fswap.stages.convert_alignments import faces_from
+
+    assert faces_from(None) == "detector"
+    assert faces_from({"frames_from_alignments": 0, "frames_detected": 9}) == "detector"
+    assert faces_from({"frames_from_alignments": 9, "frames_detected": 0}) == "detections of extract"
+    both = faces_from({"frames_from_alignments": 5, "frames_detected": 4})
+    assert both == "detections of extract and detector"

@@ -6,8 +6,8 @@ blending, H.264 writing) converts it with `alignments = "detect"` (the baseline)
 (the record reused), interleaved, after one untimed warm-up run of each. Reported per mode: median wall
 seconds of the stage, frames/s, the stage's own seconds_detecting, and the speed-up of reuse over
 detecting; the mean absolute difference between the two modes' output frames (0–255; the record keeps
-boxes to 3 decimals) next to the difference between two runs that both detect (the run-to-run floor);
-the load average at start and end.
+full precision, so it should be 0) next to the difference between two runs that both detect (the
+run-to-run floor); the load average at start and end.
 
 Usage: python -m bench.alignments [--frames 40] [--repeats 2] [--attention none]
 The model is random (never trained): speed does not depend on its weights.
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
             "seconds_all": [round(s, 3) for s in timed[mode]],
             "fps": round(args.frames / median, 2),
             "seconds_detecting_last": last[mode]["seconds_detecting"],
-            "faces_from": "detections of extract" if last[mode]["alignments"]["used"] else "detector",
+            "faces_from": last[mode]["faces_from"],
             "alignments": last[mode]["alignments"],
         }
     last_run = args.repeats

@@ -27,22 +27,21 @@ class RecordedDetector(IndexedDetector):
         self.detected: set[int] = set()  # source frames the detector was run on
 
     def detect_frames(self, items: Sequence[tuple[int, np.ndarray]]) -> list[list[Detection]]:
-        out: list[list[Detection] | None] = []
+        out: list[list[Detection]] = [[] for _ in items]
         missing: list[int] = []
         for position, (index, frame) in enumerate(items):
             record = self.frames.get(int(index))
             if record is not None and record.size == (frame.shape[1], frame.shape[0]):
-                out.append(list(record.faces))
+                out[position] = list(record.faces)
                 self.reused.add(int(index))
             else:
-                out.append(None)
                 missing.append(position)
         if missing:
             found = detect_frames(self.detector, [items[p] for p in missing])
             for position, faces in zip(missing, found, strict=True):
                 out[position] = faces
                 self.detected.add(int(items[position][0]))
-        return [faces if faces is not None else [] for faces in out]
+        return out
 
     def detect(self, frames: Sequence[np.ndarray]) -> list[list[Detection]]:
         """Images that are not frames of the input (e.g. a reference photo) always go to the detector."""

@@ -28,7 +28,7 @@ from fswap.model.condition import load_condition
 from fswap.preflight import require_input
 from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages import convert_select as selection
-from fswap.stages.convert_alignments import faces_detector, faces_from, find_alignments
+from fswap.stages.convert_alignments import detection_counts, faces_detector, faces_from, find_alignments
 from fswap.stages.convert_config import ConvertConfig
 from fswap.structure import unstructure
 from fswap.video.audio import AudioSource
@@ -162,7 +162,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     written.frame = None
     session.close()
     swapped = sum(t["decision"] == "swap" for t in converter.track_records)
-    counts = _detection_counts(frames_detector)  # frames answered from extract's record / detected
+    counts = detection_counts(frames_detector)  # frames answered from extract's record / detected
     summary = {
         **converter.stats.to_json(),
         "select": select,
@@ -198,12 +198,6 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         summary={k: summary[k] for k in SUMMARY_KEYS},
         outputs={"output": out, "summary": summary_path, "tracks": tracks_path},
     )
-
-
-def _detection_counts(detector: Any) -> dict[str, int] | None:
-    """Frames answered from recorded detections and frames detected (None: every frame was detected)."""
-    counts = getattr(detector, "counts", None)
-    return counts() if callable(counts) else None
 
 
 def _same_size(frames: Any, size: tuple[int, int]) -> Any:

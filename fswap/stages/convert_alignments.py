@@ -83,6 +83,14 @@ def find_alignments(ctx: RunContext, config: ConvertConfig, source: Any) -> Alig
     return AlignmentsChoice(None, "detected: " + ("; ".join(reasons) or "extract did not process this input"))
 
 
+def detection_counts(detector: Any) -> dict[str, int] | None:
+    """Frames answered from extract's record and frames detected, when `detector` is the one
+    `faces_detector` made from a record (None: every frame went to the detector)."""
+    from fswap.convert.reuse import RecordedDetector
+
+    return detector.counts() if isinstance(detector, RecordedDetector) else None
+
+
 def faces_from(counts: dict[str, int] | None) -> str:
     """Where convert's faces came from, for the summary: the record, the detector, or both."""
     if not counts or not counts.get("frames_from_alignments"):

@@ -160,7 +160,7 @@ def review_tracks(ctx: RunContext, config: ConvertConfig) -> dict[str, Any]:
     source, _fps = frame_range(ctx, config)
     guard = FrameGuard("convert", config.on_frame_error, str(config.input))
     activity = Activity(str(config.input))
-    from fswap.stages.convert_alignments import faces_detector, faces_from, find_alignments
+    from fswap.stages.convert_alignments import detection_counts, faces_detector, faces_from, find_alignments
 
     detector = GuardedDetector(build(config.detector), config.detector, guard)
     alignments = find_alignments(ctx, config, source)
@@ -178,7 +178,7 @@ def review_tracks(ctx: RunContext, config: ConvertConfig) -> dict[str, Any]:
     finally:
         bar.close()
     data = plan.to_json()
-    counts = getattr(frames_detector, "counts", lambda: None)()
+    counts = detection_counts(frames_detector)
     folder = ctx.pipeline.workdir.convert
     tracks_path = folder / TRACKS_FILE
     sheet_path = folder / SHEET_FILE

@@ -21,6 +21,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed $(wildcard $(EXAMPLE_
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+	sh .ci/install-chromium  # Debian's chromium + chromium-driver for the browser tests (root + apt)
 
 demo: install
 	$(PY) examples/demo/make_inputs.py

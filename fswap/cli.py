@@ -71,8 +71,12 @@ def cli(ctx: click.Context, debug: bool, verbose: int, log_level: str | None) ->
 @click.option("--resume/--fresh", default=True, show_default=True,
               help="Continue earlier work in the workdir, or discard it and start the stages over.")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override one pipeline option, e.g. --set convert.select=tracks "
+                   "--set 'convert.tracks=[0,2]' (VALUE is a TOML value, else a plain string); repeatable.")
 @pass_session
-def run(session: Session, pipeline: Path, stages: tuple[str, ...], resume: bool, no_progress: bool) -> None:
+def run(session: Session, pipeline: Path, stages: tuple[str, ...], resume: bool, no_progress: bool,
+        overrides: tuple[str, ...]) -> None:
     """Run the stages of PIPELINE (a pipeline.toml)."""
     from fswap.run import RunContext, run_pipeline
     from fswap.stages import STAGES
@@ -81,7 +85,7 @@ def run(session: Session, pipeline: Path, stages: tuple[str, ...], resume: bool,
     bad = [s for s in stages if s not in valid]
     if bad:
         raise click.BadParameter(f"'{bad[0]}'; valid: {', '.join(sorted(valid))}", param_hint="--stage")
-    config = load_pipeline(pipeline, catalog=session.catalog)
+    config = load_pipeline(pipeline, catalog=session.catalog, overrides=overrides)
     ctx = RunContext(pipeline=config, catalog=session.catalog, pm=session.pm, resume=resume,
                      progress=not no_progress)
     results = run_pipeline(ctx, stages)

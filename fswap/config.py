@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,46 @@ def parse_pipeline(
     return pipeline
 
 
-def load_pipeline(path: Path, *, catalog: Catalog, stages: tuple[StageInfo, ...] = STAGES) -> PipelineConfig:
-    """Read and validate a pipeline.toml file."""
-    return parse_pipeline(read_toml(path), source=path, catalog=catalog, stages=stages)
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """`section.key=VALUE` (the CLI's --set) → (["section", "key"], value); VALUE is read as a TOML value
+    (`3`, `true`, `[0, 2]`, `"x"`), anything that is not one is taken as a bare string."""
+    key, sep, raw = text.partition("=")
+    parts = [p.strip() for p in key.strip().split(".")]
+    if not sep or not all(parts):
+        raise ConfigError(f"--set {text!r}: expected KEY=VALUE with a dotted key, e.g. convert.select=tracks")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return parts, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: str) -> dict[str, Any]:
+    """A copy of the pipeline table with each `section.key=VALUE` set (tables made as needed); the result
+    is validated like the file itself, so a wrong key or value is reported as for a TOML line."""
+    result = copy.deepcopy(data)
+    for text in overrides:
+        parts, value = parse_override(text)
+        table = result
+        for i, part in enumerate(parts[:-1]):
+            inner = table.setdefault(part, {})
+            if not isinstance(inner, dict):
+                where = ".".join(parts[: i + 1])
+                raise ConfigError(f"{source}: --set {text!r}: {where} is a value, not a table")
+            table = inner
+        table[parts[-1]] = value
+    return result
+
+
+def load_pipeline(
+    path: Path,
+    *,
+    catalog: Catalog,
+    stages: tuple[StageInfo, ...] = STAGES,
+    overrides: Sequence[str] = (),
+) -> PipelineConfig:
+    """Read and validate a pipeline.toml file, with `overrides` (--set section.key=VALUE) applied first."""
+    data = read_toml(path)
+    if overrides:
+        data = apply_overrides(data, overrides, path.name)
+    return parse_pipeline(data, source=path, catalog=catalog, stages=stages)

@@ -14,6 +14,7 @@ import attrs
 from fswap.catalog import Catalog
 from fswap.config import PipelineConfig
 from fswap.errors import ConfigError, StageError
+from fswap.lock import workdir_lock
 from fswap.plugins import PluginManager
 from fswap.stages import STAGES, StageInfo
 from fswap.structure import unstructure
@@ -92,9 +93,14 @@ def write_json_atomic(path: Path, data: Any) -> None:
 def run_pipeline(
     ctx: RunContext, requested: Sequence[str] = (), stages: tuple[StageInfo, ...] = STAGES
 ) -> list[StageResult]:
-    """Run the selected stages in order; each reads and writes the workdir."""
+    """Run the selected stages in order; each reads and writes the workdir (held locked meanwhile)."""
     chosen = select_stages(ctx.pipeline, requested, stages)
     ctx.pipeline.workdir.root.mkdir(parents=True, exist_ok=True)
+    with workdir_lock(ctx.pipeline.workdir.root):  # a second run on this workdir fails at once
+        return _run_locked(ctx, chosen)
+
+
+def _run_locked(ctx: RunContext, chosen: list[StageInfo]) -> list[StageResult]:
     write_json_atomic(
         ctx.pipeline.workdir.resolved_config,
         {

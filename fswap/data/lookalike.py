@@ -125,7 +125,7 @@ def make_features_fn(
 
 
 def _embed_faceset(faceset: FaceSet, features_fn: FeaturesFn, batch_size: int, progress: bool) -> np.ndarray:
-    from tqdm import tqdm
+    from fswap.progress import tqdm
 
     rows: list[np.ndarray] = []
     records = faceset.records

@@ -152,7 +152,7 @@ def evaluate(inputs: EvaluationInputs, limits: Limits) -> tuple[dict[str, Any], 
 def _model_sections(inputs: EvaluationInputs, held: dict[str, list[int]], reference: fx.IdentityReference,
                     identity: dict[str, Any], mask_groups: dict[str, metrics.MaskStats],
                     limits: Limits) -> tuple[dict[str, Any], list[list[np.ndarray]], dict[str, Any]]:
-    from tqdm import tqdm
+    from fswap.progress import tqdm
 
     res = int(inputs.resolution or 0)
     recon: dict[str, Any] = {"by": inputs.model_label, "resolution": res, "roi_coverage": limits.roi_coverage,
@@ -242,7 +242,7 @@ def _following_section(inputs: EvaluationInputs, held: dict[str, list[int]],
 def _video_sections(
     inputs: EvaluationInputs, reference: fx.IdentityReference, limits: Limits
 ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, np.ndarray] | None]:
-    from tqdm import tqdm
+    from fswap.progress import tqdm
 
     video = inputs.video
     if video is None:

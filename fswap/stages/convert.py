@@ -91,7 +91,7 @@ def frame_range(ctx: RunContext, config: ConvertConfig) -> tuple[Any, float]:
 
 def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     """Convert [convert] input → output with the model in <workdir>/model/export (or [convert] model)."""
-    from tqdm import tqdm
+    from fswap.progress import tqdm
 
     source, fps = frame_range(ctx, config)
     start = round(config.start * fps)

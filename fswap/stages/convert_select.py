@@ -150,10 +150,9 @@ def review_tracks(ctx: RunContext, config: ConvertConfig) -> dict[str, Any]:
     """`fswap tracks`: pass 1 only over the [convert] range; writes <workdir>/convert/tracks.json (marked
     "dry_run", so evaluate never takes it for a converted video's record) and the contact sheet tracks.png.
     Returns the counts and both paths."""
-    from tqdm import tqdm
-
     from fswap.convert.contact import write_sheet
     from fswap.frame_guard import Activity, FrameGuard, GuardedDetector
+    from fswap.progress import tqdm
     from fswap.run import write_json_atomic
     from fswap.stages.convert import TRACKS_FILE, frame_range
 

@@ -259,7 +259,7 @@ class SideExtractor:
     def run(self, progress: bool) -> SideSummary:
         import time
 
-        from tqdm import tqdm
+        from fswap.progress import tqdm
 
         skip = self.config.on_error == "skip"
         started = time.perf_counter()

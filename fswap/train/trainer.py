@@ -326,7 +326,7 @@ def _postfix(values: Mapping[str, float], rate: float) -> dict[str, str]:
 
 
 def _progress(total: int, initial: int, enabled: bool) -> Any:
-    from tqdm import tqdm
+    from fswap.progress import tqdm
 
     return tqdm(total=total, initial=initial, disable=not enabled, desc="train", unit="it",
                 dynamic_ncols=True)

@@ -154,6 +154,20 @@ def validate(session: Session, pipeline: Path) -> None:
     click.echo(f"{pipeline}: valid; stages: {', '.join(config.stages)}; workdir: {config.workdir.root}")
 
 
+@cli.command()
+@click.argument("pipeline", required=False, type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (anything but 127.0.0.1/localhost is reachable by others).")
+@click.option("--port", default=7865, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on; 0 picks a free one (the printed URL shows it).")
+def studio(pipeline: Path | None, host: str, port: int) -> None:
+    """A local web app to run PIPELINE's stages and watch them: progress, previews, losses, face sets,
+    tracks, a swap preview, the video and report (needs the studio extra). Never opens a browser."""
+    from fswap.studio.serve import serve
+
+    serve(pipeline, host=host, port=port)
+
+
 @cli.group()
 def plugins() -> None:
     """Inspect installed plugins and their components."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,8 +24,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from fswap.errors import FswapError
+from fswap.studio import media
 from fswap.studio.jobs import STAGES, JobConflict, JobManager
-from fswap.studio.state import workdir_state
+from fswap.studio.state import file_url, read_history, workdir_state
 
 STATIC = Path(__file__).parent / "static"
 EVENT_POLL_S = 0.5  # how often the event stream looks for a change
@@ -103,6 +105,31 @@ class Studio:
             return {**base, "stages": [], "train": None, "evaluation": None,
                     "outputs": {"video": None, "report": None, "comparison": None}}
         return {**base, **workdir_state(self.config, self.jobs.running_stage())}
+
+
+PREVIEW_TIMEOUT_S = 600.0
+
+
+async def run_preview(pipeline: Path, frame: int, direction: str, out: Path) -> tuple[bool, str]:
+    """Run `python -m fswap.studio.swap` (TensorFlow lives in that process only): (ok, error line)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fswap.studio.swap", str(pipeline), str(frame), direction, str(out),
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), PREVIEW_TIMEOUT_S)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return False, f"the swap preview took longer than {PREVIEW_TIMEOUT_S:.0f} s and was stopped"
+    if proc.returncode == 0 and out.is_file():
+        return True, ""
+    lines = [line for line in err.decode("utf-8", errors="replace").splitlines() if line.strip()]
+    said = next((line for line in reversed(lines) if line.startswith("fswap: ")), None)
+    if said is not None:
+        return False, said.removeprefix("fswap: error: ").removeprefix("fswap: ")
+    last = lines[-1] if lines else "no message"
+    return False, f"the swap preview failed (exit code {proc.returncode}): {last}"
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -199,8 +226,72 @@ def create_app(pipeline: Path | None = None, jobs: JobManager | None = None) -> 
             return error(one_line(exc), 409)
         return JSONResponse({"job": job.as_dict()})
 
+    def need_pipeline() -> Response | None:
+        if studio.config is None:
+            return error("no pipeline is open; open a pipeline.toml first", 400)
+        return None
+
+    async def history(request: Request) -> Response:
+        return need_pipeline() or JSONResponse(read_history(studio.config))
+
+    async def get_faceset(request: Request) -> Response:
+        side = request.path_params["side"]
+        if side not in ("a", "b"):
+            return error(f"face set {side!r}; valid: a, b", 404)
+        return need_pipeline() or JSONResponse(media.faceset(studio.config, side))
+
+    async def get_tracks(request: Request) -> Response:
+        missing = need_pipeline()
+        if missing is not None:
+            return missing
+        return JSONResponse(await asyncio.to_thread(media.tracks, studio.config))
+
+    preview_lock = asyncio.Lock()
+
+    async def swap_preview(request: Request) -> Response:
+        missing = need_pipeline()
+        if missing is not None:
+            return missing
+        try:
+            data = await _body(request)
+        except ValueError as exc:
+            return error(one_line(exc), 400)
+        frame, direction = data.get("frame", 0), data.get("direction") or "a_to_b"
+        if isinstance(frame, bool) or not isinstance(frame, int) or frame < 0:
+            return error(f"frame must be a whole number ≥ 0, received {frame!r}", 400)
+        if direction not in ("a_to_b", "b_to_a"):
+            return error(f"direction {direction!r}; valid: a_to_b, b_to_a", 400)
+        if "convert" not in studio.config.stages:
+            return error(f"{studio.pipeline_path.name} has no [convert] section; the preview converts a "
+                         "frame of its input", 400)
+        out = studio.workdir / "studio" / "swap" / f"frame-{frame}-{direction}.png"
+        async with preview_lock:  # one preview at a time (each loads the model)
+            done, text = await run_preview(studio.pipeline_path, frame, direction, out)
+        if not done:
+            return error(text, 400)
+        return JSONResponse({"image": file_url(studio.workdir, out)})
+
+    async def files(request: Request) -> Response:
+        root = studio.workdir
+        if root is None:
+            return error("no pipeline is open", 404)
+        rel = request.path_params["path"]
+        try:
+            path = (root / rel).resolve()
+            path.relative_to(root.resolve())
+        except (ValueError, OSError):
+            return error("not found", 404)
+        if not path.is_file():
+            return error("not found", 404)
+        return FileResponse(path)
+
     routes = [
         Route("/", index),
+        Route("/api/history", history),
+        Route("/api/facesets/{side}", get_faceset),
+        Route("/api/tracks", get_tracks),
+        Route("/api/swap-preview", swap_preview, methods=["POST"]),
+        Route("/files/{path:path}", files),
         Route("/api/state", get_state),
         Route("/api/events", events),
         Route("/api/pipeline", post_pipeline, methods=["POST"]),

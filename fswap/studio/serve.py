@@ -63,5 +63,8 @@ def serve(pipeline: Path | None, host: str = "127.0.0.1", port: int = 7865) -> N
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl-C is how one leaves the studio (a running job was stopped first)
+        pass
     finally:
         sock.close()
+    click.echo("fswap studio: stopped", err=True)

@@ -22,7 +22,8 @@ from fswap.components import Kind
 from fswap.config import load_pipeline
 from fswap.plugins import DISABLE_ENV
 
-HEAVY = ("tensorflow", "keras", "cv2", "dlib", "torch")
+# a web framework too: the studio extra is imported by `fswap studio` only, never at discovery/validate
+HEAVY = ("tensorflow", "keras", "cv2", "dlib", "torch", "starlette", "uvicorn", "fswap.studio")
 TOYS_DIR = str(Path(__file__).parent)
 
 

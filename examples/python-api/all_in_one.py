@@ -17,20 +17,7 @@ from typing import Any
 import _tiny
 
 from fswap import api
-
-
-def full_pipeline(a: Path, b: Path, *, iterations: int, resolution: int = 64) -> dict[str, Any]:
-    """All four stages: extract → train → convert side a's video a→b → evaluate."""
-    return {
-        "workdir": "work",
-        "seed": 0,
-        "extract": {"a": {"input": str(a)}, "b": {"input": str(b)}, "masks": {"eyes5": {}}},
-        "train": {"iterations": iterations, "batch_size": 8,
-                  "model": {"resolution": resolution, "capacity": "lite"}},
-        "convert": {"input": str(a), "direction": "a_to_b", "layout": "side_by_side",
-                    "tracker": {"use": "kalman"}},
-        "evaluate": {},
-    }
+from fswap.recipes import full_pipeline, synthetic_videos, tiny_train_settings
 
 
 def run_all(data: dict[str, Any], base_dir: Path, *, progress: bool = True) -> dict[str, Any]:
@@ -54,9 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = _tiny.output_folder(args, "all-in-one")
     if _tiny.is_tiny(args):
-        a, b = _tiny.synthetic_videos(out)
+        a, b = synthetic_videos(out)
         data = full_pipeline(a, b, iterations=2)
-        data["train"].update(_tiny.tiny_train_settings())
+        data["train"].update(tiny_train_settings())
     elif args.a is None or args.b is None:
         parser.error("give --a and --b, or --tiny")
     else:

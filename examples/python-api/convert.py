@@ -21,38 +21,15 @@ from typing import Any
 import _tiny
 
 from fswap import api
+from fswap.recipes import convert_pipeline, synthetic_video, untrained_model
 
 
 def convert(model: Path, video: Path, out: Path, *, direction: str = "a_to_b", layout: str = "result",
             tracker: str = "kalman", color: str = "hist_match") -> dict[str, Any]:
     """Convert `video` with the exported `model`; the output goes to out/work/convert/."""
-    pipe = api.from_dict(
-        {
-            "workdir": "work",
-            "convert": {
-                "input": str(video),
-                "model": str(model),
-                "direction": direction,
-                "layout": layout,
-                "tracker": {"use": tracker},
-                "color": {"use": color},
-            },
-        },
-        base_dir=out,
-    )
-    (result,) = pipe.run("convert")
+    data = convert_pipeline(model, video, direction=direction, layout=layout, tracker=tracker, color=color)
+    (result,) = api.from_dict(data, base_dir=out).run("convert")
     return {**result.summary, "tracks": str(result.outputs["tracks"])}
-
-
-def untrained_model(folder: Path) -> Path:
-    """Export a freshly initialised 64×64 lite model with 1/8 widths (random weights) for --tiny."""
-    from fswap.model.config import parse_model_config
-    from fswap.model.io import save_networks
-    from fswap.model.networks import build_networks
-
-    config = parse_model_config({"resolution": 64, "capacity": "lite", "width_divisor": 8},
-                                catalog=api.catalog())
-    return save_networks(build_networks(config), folder, config)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = _tiny.output_folder(args, "convert")
     if _tiny.is_tiny(args):
-        video = _tiny.synthetic_video(out, "a").path
+        video = synthetic_video(out, "a").path
         model = untrained_model(out / "untrained-model")
         layout = "side_by_side"
     elif args.model is None or args.input is None:

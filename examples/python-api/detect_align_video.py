@@ -17,43 +17,9 @@ import sys
 from pathlib import Path
 
 import _tiny
-import cv2
 import numpy as np
 
-from fswap import api
-from fswap.video.reader import open_frames
-
-
-def detect_and_align(video: Path, out: Path, *, every_n: int = 1, size: int = 256,
-                     min_face_size: int = 20, batch: int = 8) -> list[dict]:
-    """Detect every face of every n-th frame, save its aligned crop; returns one record per face."""
-    detector = api.build("detector", "mtcnn", min_face_size=min_face_size)
-    aligner = api.build("aligner", "umeyama5", size=size)
-    crops = out / "faces"
-    crops.mkdir(parents=True, exist_ok=True)
-    records: list[dict] = []
-    frames = open_frames(video, every_n=every_n)
-    pending: list[tuple[int, np.ndarray]] = []
-
-    def flush() -> None:
-        found = detector.detect([frame for _, frame in pending])
-        for (index, frame), detections in zip(pending, found, strict=True):
-            for k, detection in enumerate(detections):
-                face = aligner.align(frame, detection)
-                name = f"{index:06d}_{k}.png"
-                cv2.imwrite(str(crops / name), face.image)
-                records.append({"file": name, "frame": index, **detection.to_json(),
-                                "matrix": np.round(face.matrix, 6).tolist()})
-        pending.clear()
-
-    for index, frame in frames:
-        pending.append((index, frame))
-        if len(pending) == batch:
-            flush()
-    if pending:
-        flush()
-    (out / "faces.json").write_text(json.dumps(records, indent=1), encoding="utf-8")
-    return records
+from fswap.recipes import detect_and_align, synthetic_video
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     out = _tiny.output_folder(args, "detect-align")
     truth = None
     if _tiny.is_tiny(args):
-        truth = _tiny.synthetic_video(out, "a")  # knows where the eyes really are in every frame
+        truth = synthetic_video(out, "a")  # knows where the eyes really are in every frame
         video = truth.path
     elif args.video is None:
         parser.error("give a VIDEO, or --tiny for a synthetic one")

@@ -20,33 +20,7 @@ from typing import Any
 import _tiny
 
 from fswap import api
-
-
-def training_pipeline(a: Path, b: Path, *, iterations: int, resolution: int, capacity: str,
-                      batch_size: int) -> dict[str, Any]:
-    """The [extract] and [train] tables: MTCNN + 5-point alignment + eye masks, then the reference losses."""
-    return {
-        "workdir": "work",
-        "seed": 0,
-        "extract": {
-            "a": {"input": str(a)},
-            "b": {"input": str(b)},
-            "detector": {"use": "mtcnn"},
-            "aligner": {"use": "umeyama5"},
-            "masks": {"eyes5": {}},
-        },
-        "train": {
-            "iterations": iterations,
-            "batch_size": batch_size,
-            "model": {
-                "resolution": resolution,
-                "capacity": capacity,
-                "normalization": {"use": "hybrid" if capacity == "lite" else "per_sample"},
-                "attention": {"use": "self_attention"},
-                "upsampling": {"use": "nearest" if capacity == "lite" else "pixel_shuffle"},
-            },
-        },
-    }
+from fswap.recipes import synthetic_videos, tiny_train_settings, training_pipeline
 
 
 def train(data: dict[str, Any], base_dir: Path, *, fresh: bool = False) -> dict[str, Any]:
@@ -74,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = _tiny.output_folder(args, "train")
     if _tiny.is_tiny(args):
-        a, b = _tiny.synthetic_videos(out)
+        a, b = synthetic_videos(out)
         data = training_pipeline(a, b, iterations=2, resolution=64, capacity="lite", batch_size=2)
-        data["train"].update(_tiny.tiny_train_settings())
+        data["train"].update(tiny_train_settings())
     elif args.a is None or args.b is None:
         parser.error("give --a and --b, or --tiny")
     else:

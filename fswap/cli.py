@@ -126,6 +126,7 @@ def tracks(session: Session, pipeline: Path, no_progress: bool) -> None:
     <workdir>/convert/tracks.json (per track: frames, identity distance, decision and why) and a contact
     sheet, tracks.png. Pick ids from it and set [convert] select = "tracks", tracks = [ids]."""
     from fswap.errors import ConfigError
+    from fswap.lock import workdir_lock
     from fswap.run import RunContext
     from fswap.stages.convert_select import review_tracks
     from fswap.weights import resolving_weights
@@ -136,7 +137,7 @@ def tracks(session: Session, pipeline: Path, no_progress: bool) -> None:
         raise ConfigError(f"{pipeline}: no [convert] section; `fswap tracks` reviews the faces of its input")
     ctx = RunContext(pipeline=config, catalog=session.catalog, pm=session.pm, progress=not no_progress)
     config.workdir.root.mkdir(parents=True, exist_ok=True)
-    with resolving_weights(session.pm):
+    with workdir_lock(config.workdir.root), resolving_weights(session.pm):  # not beside a run there
         result = review_tracks(ctx, convert)
     click.echo(f"[tracks] select={result['select']}, tracks={result['tracks']}, "
                f"swap={result['tracks_swapped']}, leave={result['tracks_left']}, cuts={result['cuts']}")

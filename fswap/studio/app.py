@@ -24,6 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from fswap.errors import FswapError
+from fswap.lock import is_locked, read_holder
 from fswap.studio import media
 from fswap.studio.jobs import STAGES, JobConflict, JobManager
 from fswap.studio.state import file_url, read_history, workdir_state
@@ -95,10 +96,15 @@ class Studio:
         """The JSON of /api/state."""
         self.refresh()
         job = self.jobs.job
+        message = self.message
+        if message is None and self.workdir is not None and self.jobs.running_stage() is None \
+                and is_locked(self.workdir):  # e.g. `fswap run` in a terminal
+            pid = (read_holder(self.workdir) or {}).get("pid", "unknown")
+            message = f"workdir {self.workdir} is in use by another fswap run (pid {pid}); jobs cannot start"
         base: dict[str, Any] = {
             "pipeline": None if self.pipeline_path is None else str(self.pipeline_path),
             "workdir": None if self.workdir is None else str(self.workdir),
-            "message": self.message,
+            "message": message,
             "job": None if job is None else job.as_dict(),
         }
         if self.config is None:

@@ -69,6 +69,17 @@ def last_progress(path: Path) -> dict[str, Any] | None:
     return None
 
 
+def _next_id(folder: Path, at_least: int) -> int:
+    """A job id above those of the job logs already in `folder` (ids go on across studio restarts)."""
+    used = []
+    for path in folder.glob("job-*.log"):
+        try:
+            used.append(int(path.stem.removeprefix("job-")))
+        except ValueError:
+            continue
+    return max([at_least - 1, *used]) + 1
+
+
 class Job:
     """One run of one stage in a subprocess."""
 
@@ -80,6 +91,7 @@ class Job:
         folder.mkdir(parents=True, exist_ok=True)
         self.log_path = folder / f"job-{job_id}.log"
         self.progress_path = folder / f"job-{job_id}.progress.jsonl"
+        self.progress_path.unlink(missing_ok=True)  # never show an earlier job's progress
         self.lines: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
         self.stop_requested = False
         self._lock = threading.Lock()
@@ -203,7 +215,8 @@ class JobManager:
             if fresh:
                 argv.append("--fresh")
             argv += _override_args(sets or {})
-            self.job = Job(next(self._ids), stage, argv, workdir / "studio", self.env)
+            folder = workdir / "studio"
+            self.job = Job(_next_id(folder, next(self._ids)), stage, argv, folder, self.env)
             return self.job
 
     def stop(self) -> Job:

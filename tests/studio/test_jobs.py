@@ -61,12 +61,17 @@ def test_stop_is_sigint_and_a_second_job_waits(tmp_path: Path) -> None:
             "while :; do sleep 0.05; done\n")
     manager = JobManager(python=script(tmp_path, body))
     job = manager.start(tmp_path / "p.toml", tmp_path / "work", "train")
-    wait_until(lambda: (tmp_path / "ready").exists())
-    with pytest.raises(JobConflict, match=r"a job is already running: train \(job 1\)"):
-        manager.start(tmp_path / "p.toml", tmp_path / "work", "extract")
-    assert manager.stop() is job
-    assert job.wait(timeout=30) == 0
-    assert job.state == "stopped" and "interrupted" in job.as_dict()["log"]
+    try:
+        wait_until(lambda: (tmp_path / "ready").exists())
+        with pytest.raises(JobConflict, match=r"a job is already running: train \(job 1\)"):
+            manager.start(tmp_path / "p.toml", tmp_path / "work", "extract")
+        assert manager.stop() is job
+        assert job.wait(timeout=30) == 0
+        assert job.state == "stopped" and "interrupted" in job.as_dict()["log"]
+    finally:
+        if job.running:
+            job.proc.kill()
+            job.proc.wait()
     with pytest.raises(JobConflict, match="no job is running"):
         manager.stop()
 
@@ -74,8 +79,13 @@ def test_stop_is_sigint_and_a_second_job_waits(tmp_path: Path) -> None:
 def test_a_job_that_ignores_sigint_gets_sigterm_after_the_grace_period(tmp_path: Path) -> None:
     body = f"trap '' INT\necho ready > {tmp_path}/ready\nwhile :; do sleep 0.05; done\n"
     job = Job(1, "train", [script(tmp_path, body)], tmp_path / "jobs", dict(os.environ))
-    wait_until(lambda: (tmp_path / "ready").exists())
-    job.stop(grace_s=0.5)
-    assert job.state == "stopping"
-    assert job.wait(timeout=30) == -15  # SIGTERM
-    assert job.state == "stopped"
+    try:
+        wait_until(lambda: (tmp_path / "ready").exists())
+        job.stop(grace_s=0.5)
+        assert job.state == "stopping"
+        assert job.wait(timeout=30) == -15  # SIGTERM
+        assert job.state == "stopped"
+    finally:
+        if job.running:  # never leave the stand-in behind when the test fails
+            job.proc.kill()
+            job.proc.wait()

@@ -232,7 +232,7 @@ class JobManager:
         job = self.job
         return job.stage if job is not None and job.running else None
 
-    def shutdown(self, timeout: float = 30.0) -> None:
+    def shutdown(self, timeout: float = STOP_GRACE_S) -> None:
         """Stop a running job cleanly when the studio exits (it would otherwise outlive it)."""
         job = self.job
         if job is not None and job.running:

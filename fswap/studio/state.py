@@ -8,6 +8,7 @@ modification time, so a new preview written under the same name gets a new URL.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import re
 from pathlib import Path
@@ -37,6 +38,30 @@ def read_json(path: Path) -> Any:
         return None
 
 
+@functools.lru_cache(maxsize=16)
+def _frames_to_do(path: str, stamp: int, every_n: int) -> int | None:
+    """How many frames extract visits in `path` (cached per file version; opening a video imports cv2)."""
+    from fswap.errors import FswapError
+    from fswap.video.reader import open_frames
+
+    try:
+        return open_frames(Path(path), every_n=every_n).selected
+    except (FswapError, OSError):
+        return None
+
+
+def _side_total(config: PipelineConfig, side: str) -> int | None:
+    extract = config.stage("extract")
+    source = getattr(getattr(extract, side, None), "input", None)
+    if source is None:
+        return None
+    try:
+        stamp = Path(source).stat().st_mtime_ns
+    except OSError:
+        return None
+    return _frames_to_do(str(source), stamp, int(getattr(extract, "every_n_frames", 1)))
+
+
 def _extract_state(config: PipelineConfig) -> tuple[str, str]:
     parts, states = [], []
     for side in ("a", "b"):
@@ -45,14 +70,16 @@ def _extract_state(config: PipelineConfig) -> tuple[str, str]:
             states.append("not_started")
             parts.append(f"{side}: not extracted")
             continue
-        meta = (data.get("meta") or {}).get("extract") or {}
         faces = len(data.get("faces") or [])
-        if "summary" in meta:
+        done = (data.get("meta") or {}).get("extract", {}).get("done") or []
+        frames_done = sum(int(stop) - int(start) for start, stop in done)
+        total = _side_total(config, side)
+        if total is None or frames_done >= total:  # extract saves along the way: done = every frame seen
             states.append("done")
             parts.append(f"{side}: {faces} faces")
-        else:  # saved along the way, never finished: extract resumes from the frames it has done
+        else:
             states.append("resumable")
-            parts.append(f"{side}: {faces} faces so far")
+            parts.append(f"{side}: {faces} faces, {frames_done} of {total} frames")
     if all(s == "done" for s in states):
         state = "done"
     elif all(s == "not_started" for s in states):

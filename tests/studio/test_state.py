@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from fswap import api
@@ -15,10 +17,12 @@ from fswap.studio.state import file_url, stage_states, train_info, workdir_state
 
 PIPELINE = """\
 workdir = "work"
+[extract]
+every_n_frames = 2
 [extract.a]
 input = "a.mp4"
 [extract.b]
-input = "b.mp4"
+input = "b_frames"
 [train]
 iterations = 50
 [convert]
@@ -29,7 +33,11 @@ input = "a.mp4"
 
 @pytest.fixture
 def pipe(tmp_path: Path):
+    """A pipeline whose side b is a folder of 5 images (extract visits 3 of them: every 2nd)."""
     (tmp_path / "pipeline.toml").write_text(PIPELINE)
+    (tmp_path / "b_frames").mkdir()
+    for i in range(5):
+        cv2.imwrite(str(tmp_path / "b_frames" / f"{i}.png"), np.zeros((8, 8, 3), np.uint8))
     return api.load(tmp_path / "pipeline.toml")
 
 
@@ -52,10 +60,12 @@ def test_states_follow_what_the_stages_leave(pipe) -> None:
     wd = pipe.workdir
     faces = [{"file": f"{i:06d}_0.png"} for i in range(3)]
     write(wd.faceset("a") / "alignments.json", {"faces": faces, "meta": {"extract": {"done": [[0, 3]]}}})
-    assert states(pipe)["extract"] == "resumable"  # saved on the way, no summary yet
-    write(wd.faceset("a") / "alignments.json", {"faces": faces, "meta": {"extract": {"summary": {}}}})
-    assert states(pipe)["extract"] == "resumable"  # b still missing
-    write(wd.faceset("b") / "alignments.json", {"faces": faces[:2], "meta": {"extract": {"summary": {}}}})
+    assert states(pipe)["extract"] == "resumable"  # b not started
+    write(wd.faceset("b") / "alignments.json", {"faces": faces[:2], "meta": {"extract": {"done": [[0, 2]]}}})
+    rows = {s["name"]: s for s in stage_states(pipe.config)}
+    assert rows["extract"] == {"name": "extract", "state": "resumable",
+                               "detail": "a: 3 faces; b: 2 faces, 2 of 3 frames"}  # saved on the way
+    write(wd.faceset("b") / "alignments.json", {"faces": faces[:2], "meta": {"extract": {"done": [[0, 3]]}}})
     rows = {s["name"]: s for s in stage_states(pipe.config)}
     assert rows["extract"] == {"name": "extract", "state": "done", "detail": "a: 3 faces; b: 2 faces"}
 

@@ -64,23 +64,24 @@ def synthetic_videos(folder: Path | str, frames: int = TINY_FRAMES) -> tuple[Pat
     return synthetic_video(folder, "a", frames).path, synthetic_video(folder, "b", frames).path
 
 
-def tiny_train_settings() -> dict[str, Any]:
-    """[train] for a run of seconds: 2 iterations of a 64×64 lite model with 1/8 of the widths."""
+def tiny_train_settings(iterations: int = 2) -> dict[str, Any]:
+    """[train] for a run of seconds: `iterations` of a 64×64 lite model with 1/8 of the widths and no
+    attention block, with a checkpoint and a preview at the end (it replaces the whole [train.model])."""
     return {
-        "iterations": 2, "batch_size": 2, "checkpoint_every": 2, "preview_every": 2, "log_every": 1,
-        "model": {"resolution": 64, "capacity": "lite", "width_divisor": 8},
+        "iterations": iterations, "checkpoint_every": iterations, "preview_every": iterations,
+        "batch_size": 2, "log_every": 1,
+        "model": {"resolution": 64, "capacity": "lite", "width_divisor": 8, "attention": {"use": "none"}},
     }
 
 
 def untrained_model(folder: Path | str) -> Path:
-    """Export a freshly initialised 64×64 lite model with 1/8 widths (random weights): converting with it
+    """Export a freshly initialised model of `tiny_train_settings` (random weights): converting with it
     shows the conversion path working, not a result."""
     from fswap.model.config import parse_model_config
     from fswap.model.io import save_networks
     from fswap.model.networks import build_networks
 
-    config = parse_model_config({"resolution": 64, "capacity": "lite", "width_divisor": 8},
-                                catalog=api.catalog())
+    config = parse_model_config(tiny_train_settings()["model"], catalog=api.catalog())
     return save_networks(build_networks(config), Path(folder), config)
 
 

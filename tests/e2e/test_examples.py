@@ -260,7 +260,7 @@ def test_api_build_checks_options() -> None:
 DOCS = REPO / "docs"
 LINKED_PAGES = [DOCS / "index.md", DOCS / "getting-started.md", DOCS / "python-api.md",
                 EXAMPLES / "research" / "README.md", EXAMPLES / "python-api" / "README.md",
-                EXAMPLES / "part-swap" / "README.md"]
+                EXAMPLES / "part-swap" / "README.md", EXAMPLES / "notebooks" / "README.md"]
 
 
 def _slug(heading: str) -> str:

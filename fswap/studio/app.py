@@ -50,6 +50,7 @@ class Studio:
         self.jobs = jobs or JobManager()
         self.pipeline_path: Path | None = None
         self.config: Any = None
+        self.job_config: Any = None  # the config with the running job's overrides, when it has any
         self.message: str | None = None
         self._mtime: int | None = None
         self._lock = threading.Lock()
@@ -110,7 +111,10 @@ class Studio:
         if self.config is None:
             return {**base, "stages": [], "train": None, "evaluation": None,
                     "outputs": {"video": None, "report": None, "comparison": None}}
-        return {**base, **workdir_state(self.config, self.jobs.running_stage())}
+        running = self.jobs.running_stage()
+        # while a job runs with --set overrides (e.g. more iterations), the numbers are those it runs with
+        config = self.job_config if running is not None and self.job_config is not None else self.config
+        return {**base, **workdir_state(config, running)}
 
 
 PREVIEW_TIMEOUT_S = 600.0
@@ -207,6 +211,7 @@ def create_app(pipeline: Path | None = None, jobs: JobManager | None = None) -> 
         sets = data.get("set") or {}
         if not isinstance(sets, dict) or not all(isinstance(k, str) and k for k in sets):
             return error("\"set\" must be an object of \"section.key\": value", 400)
+        job_config = None
         if sets:  # validate the overrides here, so a bad one is a 400 and not a failed job
             from fswap.config import apply_overrides, parse_pipeline, read_toml
 
@@ -215,7 +220,7 @@ def create_app(pipeline: Path | None = None, jobs: JobManager | None = None) -> 
 
                 text = [f"{k}={json.dumps(v)}" for k, v in sets.items()]
                 table = apply_overrides(read_toml(studio.pipeline_path), text, studio.pipeline_path.name)
-                parse_pipeline(table, source=studio.pipeline_path, catalog=api.catalog())
+                job_config = parse_pipeline(table, source=studio.pipeline_path, catalog=api.catalog())
             except FswapError as exc:
                 return error(one_line(exc), 400)
         try:
@@ -223,6 +228,7 @@ def create_app(pipeline: Path | None = None, jobs: JobManager | None = None) -> 
             job = studio.jobs.start(studio.pipeline_path, studio.workdir, stage, fresh, sets)
         except JobConflict as exc:
             return error(one_line(exc), 409)
+        studio.job_config = job_config
         return JSONResponse({"job": job.as_dict()}, status_code=202)
 
     async def stop_job(request: Request) -> Response:

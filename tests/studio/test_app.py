@@ -142,7 +142,8 @@ def test_swap_preview_before_training_says_so(client: TestClient) -> None:
 @pytest.mark.slow
 def test_train_job_starts_refuses_a_second_and_stops_cleanly(client: TestClient, extracted: Path) -> None:
     workdir = extracted.parent / "work"
-    started = client.post("/api/jobs", json={"stage": "train", "fresh": True})
+    started = client.post("/api/jobs", json={"stage": "train", "fresh": True,
+                                             "set": {"train.iterations": 90000}})
     assert started.status_code == 202, started.text
     job = started.json()["job"]
     assert (job["stage"], job["state"]) == ("train", "running")
@@ -157,7 +158,8 @@ def test_train_job_starts_refuses_a_second_and_stops_cleanly(client: TestClient,
 
     state = wait_for("training progress", progressed)
     assert stage(state, "train")["state"] == "running"
-    assert state["job"]["progress"]["total"] == 100000 and state["job"]["progress"]["unit"] == "it"
+    assert state["job"]["progress"]["total"] == 90000 and state["job"]["progress"]["unit"] == "it"
+    assert state["train"]["iterations"] == 90000  # the job's --set, while it runs
     stopped = client.post("/api/jobs/stop")
     assert stopped.status_code == 200 and stopped.json()["job"]["state"] in ("stopping", "stopped")
 

@@ -35,6 +35,9 @@ backup_every = 0
 resolution = 64
 width_divisor = 8
 
+[train.model.attention]
+use = "none"  # the step compiles in about 2/3 of the time
+
 [convert]
 input = "a.mp4"
 direction = "a_to_b"

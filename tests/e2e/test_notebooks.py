@@ -197,7 +197,7 @@ def test_convert_video_notebook(tmp_path: Path, kernel_dirs: list[str]) -> None:
     tracks = json.loads((out / "work" / "convert" / "tracks.json").read_text())
     assert [len(f["faces"]) for f in tracks["frames"]] == [1] * 6
     shown = images(nb)
-    assert shown[0].shape == (192, 3 * 192 + 2 * 4, 3)  # source crop | swap | mask
+    assert shown[0].shape == (192, 4 * 192 + 3 * 4, 3)  # aligned crop | generator input | swap | mask
     assert any(image.shape == (240, 2 * 240 * 320 // 180, 3) for image in shown)  # a converted frame
     assert len(videos(nb)) == 1 and "base64" in videos(nb)[0]  # embedded
 

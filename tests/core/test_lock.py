@@ -134,3 +134,38 @@ def test_run_set_on_the_command_line(tmp_path: Path) -> None:
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "iterationz" in done.stderr
     assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize(
+    ("table", "env", "locks"),
+    [
+        ("", {}, True),
+        ('strategy = "mirrored"', {}, True),
+        ('strategy = "multi_worker"\nworkers = ["h:1", "h:2"]', {"FSWAP_TASK_INDEX": "0"}, True),
+        ('strategy = "multi_worker"\nworkers = ["h:1", "h:2"]', {"FSWAP_TASK_INDEX": "1"}, False),
+        ('strategy = "multi_worker"', {"TF_CONFIG": '{"cluster": {"worker": ["h:1", "h:2"]}, '
+                                                    '"task": {"type": "worker", "index": 0}}'}, True),
+        ('strategy = "multi_worker"', {"TF_CONFIG": '{"cluster": {"worker": ["h:1", "h:2"]}, '
+                                                    '"task": {"type": "worker", "index": 1}}'}, False),
+        ('strategy = "multi_worker"', {"TF_CONFIG": '{"cluster": {"chief": ["h:0"], "worker": ["h:1"]}, '
+                                                    '"task": {"type": "worker", "index": 0}}'}, False),
+        ('strategy = "multi_worker"', {"TF_CONFIG": '{"cluster": {"chief": ["h:0"], "worker": ["h:1"]}, '
+                                                    '"task": {"type": "chief", "index": 0}}'}, True),
+        ('strategy = "multi_worker"', {"TF_CONFIG": "not json"}, True),
+    ],
+)
+def test_only_the_chief_of_a_multi_worker_cluster_locks_the_shared_workdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: str, env: dict[str, str], locks: bool
+) -> None:
+    from fswap import api
+    from fswap.run import _holds_the_lock, select_stages
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.delenv("FSWAP_TASK_INDEX", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    path = tmp_path / "pipeline.toml"
+    path.write_text(f"[train]\niterations = 3\n[train.distribute]\n{table}\n")
+    config = api.load(path).config
+    ctx = RunContext(pipeline=config, catalog=api.catalog(), pm=make_plugin_manager(environ={}))
+    assert _holds_the_lock(ctx, select_stages(config, ("train",))) is locks

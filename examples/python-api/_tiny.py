@@ -2,7 +2,7 @@
 
 `--tiny` (or the environment variable FSWAP_EXAMPLES_TINY=1) makes every example run in seconds on
 short synthetic videos of two public-domain portraits, writing into a temporary folder unless --out is
-given. The tiny inputs and settings themselves, and the steps the examples run, are in `fswap.recipes`
+given. The tiny inputs and settings themselves, and the steps the examples run, are in `fswap.examples`
 (the notebooks in examples/notebooks use them too). The test suite runs each example this way.
 """
 

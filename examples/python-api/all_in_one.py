@@ -17,7 +17,7 @@ from typing import Any
 import _tiny
 
 from fswap import api
-from fswap.recipes import full_pipeline, synthetic_videos, tiny_train_settings
+from fswap.examples import full_pipeline, synthetic_videos, tiny_train_settings
 
 
 def run_all(data: dict[str, Any], base_dir: Path, *, progress: bool = True) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 import _tiny
 
 from fswap import api
-from fswap.recipes import convert_pipeline, synthetic_video, untrained_model
+from fswap.examples import convert_pipeline, synthetic_video, untrained_model
 
 
 def convert(model: Path, video: Path, out: Path, *, direction: str = "a_to_b", layout: str = "result",

@@ -19,7 +19,7 @@ from pathlib import Path
 import _tiny
 import numpy as np
 
-from fswap.recipes import detect_and_align, synthetic_video
+from fswap.examples import detect_and_align, synthetic_video
 
 
 def main(argv: list[str] | None = None) -> int:

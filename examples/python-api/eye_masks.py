@@ -25,7 +25,7 @@ from pathlib import Path
 import _tiny
 
 from fswap.errors import InputError
-from fswap.recipes import eye_masks, read_images
+from fswap.examples import eye_masks, read_images
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 import _tiny
 
 from fswap import api
-from fswap.recipes import synthetic_videos, tiny_train_settings, training_pipeline
+from fswap.examples import synthetic_videos, tiny_train_settings, training_pipeline
 
 
 def train(data: dict[str, Any], base_dir: Path, *, fresh: bool = False) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""fswap.recipes: the pieces the example scripts and notebooks share, without running a model.
+"""fswap.examples: the pieces the example scripts and notebooks share, without running a model.
 
 The steps themselves (detect_and_align, eye_masks, the pipelines) run in tests/e2e/test_examples.py and
 tests/e2e/test_notebooks.py."""
@@ -14,12 +14,12 @@ import cv2
 import numpy as np
 import pytest
 
-from fswap import api, recipes
+from fswap import api, examples
 from fswap.errors import InputError
 
 
-def test_importing_recipes_imports_no_tensorflow_cv2_or_ipython() -> None:
-    code = ("import sys, json; import fswap.recipes; heavy = ('tensorflow', 'keras', 'cv2', 'IPython'); "
+def test_importing_the_examples_kit_imports_no_tensorflow_cv2_or_ipython() -> None:
+    code = ("import sys, json; import fswap.examples; heavy = ('tensorflow', 'keras', 'cv2', 'IPython'); "
             "print(json.dumps(sorted(m for m in heavy if m in sys.modules)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -28,14 +28,14 @@ def test_importing_recipes_imports_no_tensorflow_cv2_or_ipython() -> None:
 
 def test_binary_thresholds_at_one_half() -> None:
     mask = np.array([[0.0, 0.5, 0.51, 1.0]], np.float32)
-    assert recipes.binary(mask).tolist() == [[0, 0, 255, 255]]
-    assert recipes.binary(mask).dtype == np.uint8
+    assert examples.binary(mask).tolist() == [[0, 0, 255, 255]]
+    assert examples.binary(mask).dtype == np.uint8
 
 
 def test_image_row_scales_to_one_height_and_accepts_masks_and_paths(tmp_path: Path) -> None:
     path = tmp_path / "face.png"
     cv2.imwrite(str(path), np.full((50, 100, 3), 10, np.uint8))
-    row = recipes.image_row([np.zeros((20, 20, 3), np.uint8), np.ones((40, 40), np.float32), path],
+    row = examples.image_row([np.zeros((20, 20, 3), np.uint8), np.ones((40, 40), np.float32), path],
                             height=40, gap=4)
     assert row.shape == (40, 40 + 4 + 40 + 4 + 80, 3)
     assert row[:, 44:84].min() == 255  # the float mask of ones is white
@@ -45,48 +45,48 @@ def test_image_row_scales_to_one_height_and_accepts_masks_and_paths(tmp_path: Pa
 
 def test_image_row_names_a_bad_input(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"missing\.png: cannot be read"):
-        recipes.image_row([tmp_path / "missing.png"])
+        examples.image_row([tmp_path / "missing.png"])
     with pytest.raises(InputError, match=r"received shape \(4, 4, 4\)"):
-        recipes.image_row([np.zeros((4, 4, 4), np.uint8)])
+        examples.image_row([np.zeros((4, 4, 4), np.uint8)])
     with pytest.raises(InputError, match="at least one image"):
-        recipes.image_row([])
+        examples.image_row([])
 
 
 def test_read_images_by_stem_and_errors(tmp_path: Path) -> None:
     cv2.imwrite(str(tmp_path / "one.png"), np.zeros((8, 8, 3), np.uint8))
     (tmp_path / "notes.txt").write_text("not an image")
-    assert list(recipes.read_images([tmp_path])) == ["one"]
+    assert list(examples.read_images([tmp_path])) == ["one"]
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
     with pytest.raises(InputError, match=r"broken\.jpg: cannot be read as an image"):
-        recipes.read_images([tmp_path])
+        examples.read_images([tmp_path])
     with pytest.raises(InputError, match="no image files"):
-        recipes.read_images([tmp_path / "notes.txt"])
+        examples.read_images([tmp_path / "notes.txt"])
 
 
 def test_pipelines_validate(tmp_path: Path) -> None:
-    train = api.from_dict(recipes.training_pipeline("a.mp4", "b.mp4", iterations=5), base_dir=tmp_path)
+    train = api.from_dict(examples.training_pipeline("a.mp4", "b.mp4", iterations=5), base_dir=tmp_path)
     assert train.stages == ["extract", "train"] and train.stage_config("train").iterations == 5
-    data = recipes.full_pipeline("a.mp4", "b.mp4", iterations=3)
-    data["train"].update(recipes.tiny_train_settings())
+    data = examples.full_pipeline("a.mp4", "b.mp4", iterations=3)
+    data["train"].update(examples.tiny_train_settings())
     full = api.from_dict(data, base_dir=tmp_path)
     assert full.stages == ["extract", "train", "convert", "evaluate"]
     assert full.stage_config("train").model.resolution == 64 and full.stage_config("train").iterations == 2
-    table = recipes.convert_pipeline(tmp_path / "m", "a.mp4", layout="triple")
+    table = examples.convert_pipeline(tmp_path / "m", "a.mp4", layout="triple")
     convert = api.from_dict(table, base_dir=tmp_path)
     assert convert.stage_config("convert").layout == "triple"
 
 
 def test_synthetic_video_names_its_side(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="side must be 'a' or 'b', received 'c'"):
-        recipes.synthetic_video(tmp_path, "c")
-    video = recipes.synthetic_video(tmp_path, "b", frames=2)
+        examples.synthetic_video(tmp_path, "c")
+    video = examples.synthetic_video(tmp_path, "b", frames=2)
     assert video.path == tmp_path / "inputs" / "b.mp4" and video.face == "grace_hopper" and video.frames == 2
 
 
 def test_last_history_line(tmp_path: Path) -> None:
     history = tmp_path / "history.csv"
-    assert recipes._last_history_line(history) == ""
+    assert examples._last_history_line(history) == ""
     history.write_text("iteration,elapsed_s,phase,images_per_s,a/g_total,b/g_total\n"
                        "1,0.5,0,3.0,1.5,1.25\n2,1.0,0,4.5,1.0,0.75\n")
     expected = "iteration 2 · 4.5 images/s · a/g_total 1.0000 · b/g_total 0.7500"
-    assert recipes._last_history_line(history) == expected
+    assert examples._last_history_line(history) == expected

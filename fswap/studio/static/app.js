@@ -14,6 +14,7 @@ const ui = {
   lastEvent: 0,
   keys: {}, // what each lazily fetched panel was last fetched for
   historyAt: 0,
+  historyTimer: null,
   history: null,
   picks: new Map(), // track id -> checked, kept across re-renders
 };
@@ -64,7 +65,7 @@ function setSrc(img, url) {
     return;
   }
   if (img.getAttribute("src") !== url) img.setAttribute("src", url);
-  img.hidden = false;
+  img.hidden = img.dataset.failed === url; // a URL that failed to load stays hidden until it changes
 }
 
 function setHref(link, url) {
@@ -244,9 +245,12 @@ function renderStages(state) {
     detailNode.textContent = detail;
     detailNode.title = detail;
     const button = $(`start-${stage.name}`);
-    button.textContent = stage.state === "resumable" ? "Resume" : stage.state === "done" ? "Rerun" : "Start";
+    const labels = { resumable: "Resume", done: "Rerun", running: "Running" };
+    button.textContent = labels[stage.state] || "Start";
     button.classList.toggle("secondary", stage.state === "done");
-    // a running job greys Start out, but the server stays the judge (a second tab gets its 409)
+    // only the running stage's own button is off: the server judges every other start (a 409 while a job
+    // runs in this workdir, from this tab, another tab or a terminal), and its answer shows in the message
+    button.disabled = stage.state === "running";
     button.dataset.busy = running ? "1" : "0";
   }
 }
@@ -288,7 +292,8 @@ function renderJob(state) {
   }
   $("job-message").textContent = lines.join(" · ");
   const log = $("job-log");
-  const logText = job && job.log ? job.log.join("\n") : "";
+  const logText = job && job.log && job.log.length ? job.log.join("\n")
+    : active ? "(no output from the job yet)" : "";
   if (log.textContent !== logText) {
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 20;
     log.textContent = logText;
@@ -299,36 +304,76 @@ function renderJob(state) {
 function renderTrain(state) {
   const train = state.train;
   setSrc($("preview-img"), train && train.preview);
-  $("preview-caption").textContent = train && train.preview
-    ? `preview at iteration ${fmt(train.iteration)}: each row a face, its reconstruction and the swap`
-    : "no preview yet";
+  const failed = train && train.preview && $("preview-img").dataset.failed === train.preview;
+  $("preview-caption").textContent = !train || !train.preview ? "no preview yet"
+    : failed ? "the latest preview could not be loaded"
+      : `preview at iteration ${fmt(train.iteration)}: each row a face, its reconstruction and the swap`;
   const iterations = train && train.iterations ? ` / ${train.iterations}` : "";
   $("iteration").textContent = train ? `${fmt(train.iteration)}${iterations}` : "–";
   $("phase").textContent = train ? fmt(train.phase) : "–";
   $("images-per-s").textContent = train ? fmt(train.images_per_s, 1) : "–";
   $("elapsed").textContent = train ? duration(train.elapsed_s) : "–";
   const key = train ? `${state.workdir}|${train.iteration}` : `${state.workdir}|none`;
-  if (key !== ui.keys.history && Date.now() - ui.historyAt > HISTORY_MIN_MS) {
-    ui.keys.history = key;
-    ui.historyAt = Date.now();
-    fetchHistory();
+  if (key === ui.keys.history) return;
+  const wait = ui.historyAt + HISTORY_MIN_MS - Date.now();
+  if (wait > 0) { // fetched a moment ago: fetch again once the pause is over
+    if (!ui.historyTimer) {
+      ui.historyTimer = setTimeout(() => {
+        ui.historyTimer = null;
+        if (ui.state) renderTrain(ui.state);
+      }, wait);
+    }
+    return;
   }
+  ui.keys.history = key;
+  ui.historyAt = Date.now();
+  fetchHistory();
+}
+
+// The flat evaluation numbers as two small grids: per direction (a_to_b_* / b_to_a_*: the held-out swaps'
+// identity numbers) and per side (*_a / *_b: reconstruction); anything else as key / value.
+function evaluationGroups(evaluation) {
+  const groups = [
+    { title: "identity of held-out swaps", columns: ["a → b", "b → a"], keys: ["a_to_b_", "b_to_a_"],
+      prefix: true, rows: new Map() },
+    { title: "reconstruction of held-out faces", columns: ["side a", "side b"], keys: ["_a", "_b"],
+      prefix: false, rows: new Map() },
+    { title: "other", columns: [""], keys: [""], prefix: true, rows: new Map() },
+  ];
+  for (const [key, value] of Object.entries(evaluation || {})) {
+    if (value !== null && typeof value === "object") continue;
+    let placed = false;
+    for (const group of groups.slice(0, 2)) {
+      group.keys.forEach((part, column) => {
+        if (placed) return;
+        const hit = group.prefix ? key.startsWith(part) : key.endsWith(part);
+        if (!hit) return;
+        const name = group.prefix ? key.slice(part.length) : key.slice(0, -part.length);
+        if (!group.rows.has(name)) group.rows.set(name, new Array(group.columns.length).fill(null));
+        group.rows.get(name)[column] = value;
+        placed = true;
+      });
+    }
+    if (!placed) groups[2].rows.set(key, [value]);
+  }
+  return groups.filter((g) => g.rows.size);
 }
 
 function renderEvaluation(state) {
   const table = $("holdout-metrics");
-  const evaluation = state.evaluation;
-  const rows = [];
-  if (evaluation) {
-    for (const [key, value] of Object.entries(evaluation)) {
-      if (value !== null && typeof value === "object") continue;
-      rows.push(el("tr", { "data-key": key },
-        el("td", { className: "key", text: key.replaceAll("_", " ") }),
-        el("td", { className: "value", text: fmt(value) })));
+  const groups = evaluationGroups(state.evaluation);
+  const body = el("tbody");
+  for (const group of groups) {
+    body.append(el("tr", { className: "group" },
+      el("th", { text: group.title }),
+      ...group.columns.map((c) => el("th", { className: "value", text: c }))));
+    for (const [name, values] of group.rows) {
+      body.append(el("tr", { "data-key": name },
+        el("td", { className: "key", text: name.replaceAll("_", " ") }),
+        ...values.map((v) => el("td", { className: "value", text: fmt(v) }))));
     }
   }
-  if (!rows.length) rows.push(el("tr", {}, el("td", { className: "muted", text: "no evaluation yet" })));
-  const body = el("tbody", {}, ...rows);
+  if (!groups.length) body.append(el("tr", {}, el("td", { className: "muted", text: "no evaluation yet" })));
   table.replaceChildren(body);
 }
 
@@ -590,6 +635,14 @@ function init() {
   $("convert-picked").addEventListener("click", convertPicked);
   $("swap-form").addEventListener("submit", swapPreview);
   $("loss-term").addEventListener("change", drawChart);
+  for (const id of ["preview-img", "swap-preview-img"]) {
+    $(id).addEventListener("error", () => {
+      $(id).dataset.failed = $(id).getAttribute("src");
+      $(id).hidden = true;
+      if (id === "swap-preview-img") showError("the swap preview image could not be loaded");
+      else renderTrain(ui.state || {});
+    });
+  }
   $("message-close").addEventListener("click", () => {
     ui.error = null;
     if (ui.state) ui.state.message = null;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -132,7 +133,18 @@ def test_no_job_starts_while_another_run_holds_the_workdir(client: TestClient, e
     assert client.get("/api/state").json()["message"] is None  # released
 
 
-def test_swap_preview_before_training_says_so(client: TestClient) -> None:
+def own_copy(extracted: Path, folder: Path) -> Path:
+    """A copy of the extracted project (its pipeline path) that a test may change as it likes."""
+    shutil.copytree(extracted.parent, folder, symlinks=True)
+    return folder / extracted.name
+
+
+def test_swap_preview_before_training_says_so(extracted: Path, tmp_path: Path) -> None:
+    with TestClient(create_app(own_copy(extracted, tmp_path / "project"))) as client:
+        untrained(client)
+
+
+def untrained(client: TestClient) -> None:
     got = client.post("/api/swap-preview", json={"frame": 0, "direction": "a_to_b"})
     assert got.status_code == 400 and "no exported model yet" in got.json()["error"]
     got = client.post("/api/swap-preview", json={"frame": -1})
@@ -140,8 +152,13 @@ def test_swap_preview_before_training_says_so(client: TestClient) -> None:
 
 
 @pytest.mark.slow
-def test_train_job_starts_refuses_a_second_and_stops_cleanly(client: TestClient, extracted: Path) -> None:
-    workdir = extracted.parent / "work"
+def test_train_job_starts_refuses_a_second_and_stops_cleanly(extracted: Path, tmp_path: Path) -> None:
+    pipeline = own_copy(extracted, tmp_path / "project")  # the other tests see the project untrained
+    with TestClient(create_app(pipeline)) as client:
+        train_stop_and_preview(client, pipeline.parent / "work")
+
+
+def train_stop_and_preview(client: TestClient, workdir: Path) -> None:
     started = client.post("/api/jobs", json={"stage": "train", "fresh": True,
                                              "set": {"train.iterations": 90000}})
     assert started.status_code == 202, started.text

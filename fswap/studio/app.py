@@ -152,9 +152,12 @@ async def _body(request: Request) -> dict[str, Any]:
     return data
 
 
-def create_app(pipeline: Path | None = None, jobs: JobManager | None = None) -> Starlette:
-    """The studio app for `pipeline` (or none yet: the page asks for one)."""
+def create_app(pipeline: Path | None = None, jobs: JobManager | None = None,
+               stopping: threading.Event | None = None) -> Starlette:
+    """The studio app for `pipeline` (or none yet: the page asks for one). When `stopping` is set (the
+    server was asked to exit), open event streams end, so shutting down never waits for a page."""
     studio = Studio(pipeline, jobs)
+    stopping = stopping or threading.Event()
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", media_type="text/html")
@@ -176,7 +179,7 @@ def create_app(pipeline: Path | None = None, jobs: JobManager | None = None) -> 
                 elif now - sent_at >= 15.0:
                     yield ": keep-alive\n\n"
                     sent_at = now
-                if await request.is_disconnected():
+                if stopping.is_set() or await request.is_disconnected():
                     return
                 await asyncio.sleep(EVENT_POLL_S)
 

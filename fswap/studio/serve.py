@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -50,7 +52,8 @@ def serve(pipeline: Path | None, host: str = "127.0.0.1", port: int = 7865) -> N
 
     from fswap.studio.app import create_app
 
-    app = create_app(pipeline)
+    stopping = threading.Event()
+    app = create_app(pipeline, stopping=stopping)
     sock = _bind(host, port)
     real_port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
@@ -59,8 +62,18 @@ def serve(pipeline: Path | None, host: str = "127.0.0.1", port: int = 7865) -> N
                    "the studio (there is no authentication)", err=True)
     click.echo(f"fswap studio: http://{shown}:{real_port}/", nl=True)
     sys.stdout.flush()
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
+    # open pages keep an event stream each: they end when `stopping` is set, and any other request still
+    # open after a few seconds is cut, so Ctrl-C always reaches the lifespan's clean stop of a running job
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5)
+
+    class Server(uvicorn.Server):
+        """uvicorn's server that also tells the app's event streams to end when asked to exit."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            stopping.set()
+            super().handle_exit(sig, frame)
+
+    server = Server(config)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # Ctrl-C is how one leaves the studio (a running job was stopped first)

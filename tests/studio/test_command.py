@@ -76,3 +76,29 @@ def test_without_the_extra_it_says_what_to_install(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr == ('fswap: error: fswap studio needs the studio extra (uvicorn is not installed): '
                            'pip install "fswap[studio]"\n')
+
+
+def test_ctrl_c_ends_the_studio_at_once_while_a_page_holds_its_event_stream(server) -> None:
+    """An open page keeps /api/events open; Ctrl-C must still stop the server promptly and cleanly (uvicorn
+    alone waits for every open response, then cuts it with a traceback after its graceful timeout)."""
+    import threading
+
+    proc, url, _ = server
+    opened = threading.Event()
+
+    def hold_stream() -> None:
+        with httpx.stream("GET", url + "api/events", timeout=60) as events:
+            for line in events.iter_lines():
+                if line == "event: state":
+                    opened.set()
+
+    reader = threading.Thread(target=hold_stream, daemon=True)
+    reader.start()
+    assert opened.wait(30), "no event arrived"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    reader.join(10)
+    err = proc.stderr.read()
+    # the stream ended because the server asked it to, not because the graceful-shutdown timeout cut it
+    assert "Traceback" not in err and "CancelledError" not in err, err
+    assert not reader.is_alive(), "the event stream stayed open after the server stopped"

@@ -141,15 +141,12 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 
 @contextmanager
-def serve(pipeline: Path | None, cwd: Path, browser: Any = None) -> Iterator[Studio]:
-    """`fswap studio` for one test; at the end `browser` leaves the page first (see the xfail test below:
-    a page left open makes the server wait out Ctrl-C)."""
+def serve(pipeline: Path | None, cwd: Path) -> Iterator[Studio]:
+    """`fswap studio` for one test, stopped with Ctrl-C at the end (the page still open)."""
     studio = Studio(pipeline, cwd=cwd)
     try:
         yield studio
     finally:
-        if browser is not None:
-            browser.get("about:blank")
         studio.stop()
 
 
@@ -209,7 +206,7 @@ def one_line_message(browser: Any) -> str:
 
 def test_train_starts_stops_and_resumes_from_the_page(extracted: Path, browser: Any, shots: Path) -> None:
     workdir = extracted.parent / "train"
-    with serve(extracted, cwd=extracted.parent, browser=browser) as studio:
+    with serve(extracted, cwd=extracted.parent) as studio:
         open_page(browser, studio)
         assert state_is(browser, "stage-extract", "done")
         assert state_is(browser, "stage-train", "not_started")
@@ -274,7 +271,7 @@ def test_a_bad_pipeline_path_gets_a_one_line_message(tmp_path: Path, browser: An
     require_browser()
     not_a_pipeline = tmp_path / "notes.toml"
     not_a_pipeline.write_text("[train]\niterations = 'many'\n", encoding="utf-8")
-    with serve(None, cwd=tmp_path, browser=browser) as studio:
+    with serve(None, cwd=tmp_path) as studio:
         open_page(browser, studio)
         assert text_of(browser, "pipeline-path") == "none opened"
         for path, names in ((tmp_path / "missing.toml", "missing.toml"), (not_a_pipeline, "iterations")):
@@ -289,8 +286,6 @@ def test_a_bad_pipeline_path_gets_a_one_line_message(tmp_path: Path, browser: An
         screenshot(browser, shots, "06-bad-pipeline")
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: uvicorn's graceful shutdown waits for the open "
-                   "/api/events stream, so Ctrl-C never stops fswap studio while a page is open")
 def test_ctrl_c_stops_the_studio_while_a_page_is_open(tmp_path: Path, browser: Any) -> None:
     with serve(None, cwd=tmp_path) as studio:
         open_page(browser, studio)  # the page holds its event stream open from here on
@@ -300,7 +295,7 @@ def test_ctrl_c_stops_the_studio_while_a_page_is_open(tmp_path: Path, browser: A
 def test_a_finished_run_shows_tracks_video_and_swap_preview(finished: Path, browser: Any,
                                                              shots: Path) -> None:
     workdir = finished.parent / "finished"
-    with serve(finished, cwd=finished.parent, browser=browser) as studio:
+    with serve(finished, cwd=finished.parent) as studio:
         open_page(browser, studio)
         for stage in ("extract", "train", "convert", "evaluate"):
             assert state_is(browser, f"stage-{stage}", "done"), page_summary(browser)

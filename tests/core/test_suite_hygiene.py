@@ -51,3 +51,18 @@ def test_this_run_is_randomised(pytestconfig: pytest.Config) -> None:
 def test_ci_runs_make_test() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert re.search(r"^make test\b", script, flags=re.MULTILINE), ".ci/run must call make test"
+
+
+def test_test_module_names_are_unique() -> None:
+    """The test folders are not packages, so pytest imports each test file by its bare name: two files of
+    one name in different folders collide ("import file mismatch") whenever one process collects both, which
+    under xdist depends on how files fall to workers."""
+    seen: dict[str, Path] = {}
+    clashes = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if path.name == "conftest.py":
+            continue
+        if path.name in seen:
+            clashes.append(f"{seen[path.name].relative_to(ROOT)} and {path.relative_to(ROOT)}")
+        seen.setdefault(path.name, path)
+    assert not clashes, "test modules share a name: " + "; ".join(clashes)

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from fswap.catalog import Catalog
+from fswap.cluster import cluster_place
 from fswap.config import PipelineConfig
 from fswap.errors import ConfigError, StageError
 from fswap.lock import workdir_lock
@@ -96,33 +97,28 @@ def run_pipeline(
     """Run the selected stages in order; each reads and writes the workdir (held locked meanwhile)."""
     chosen = select_stages(ctx.pipeline, requested, stages)
     ctx.pipeline.workdir.root.mkdir(parents=True, exist_ok=True)
-    if not _holds_the_lock(ctx, chosen):  # a multi_worker cluster's other workers share the chief's workdir
-        return _run_locked(ctx, chosen)
+    if not _takes_the_lock(ctx, chosen):  # a multi_worker cluster's other workers share the chief's workdir
+        return _run_stages(ctx, chosen)
     with workdir_lock(ctx.pipeline.workdir.root):  # a second run on this workdir fails at once
-        return _run_locked(ctx, chosen)
+        return _run_stages(ctx, chosen)
 
 
-def _holds_the_lock(ctx: RunContext, chosen: list[StageInfo]) -> bool:
+def _takes_the_lock(ctx: RunContext, chosen: list[StageInfo]) -> bool:
     """Whether this run takes the workdir lock: every run does, except the non-chief workers of a
     multi_worker train stage, which share the chief's workdir (docs/distributed.md) and write only their
-    own scratch folders. The worker index is read as the stage reads it (FSWAP_TASK_INDEX with
-    `workers`, else TF_CONFIG); an unreadable one locks (the stage then fails with the reason)."""
+    own scratch folders. The worker index is read as the stage reads it (`fswap.cluster`); an unreadable
+    one locks (the stage then fails with the reason)."""
     train = ctx.pipeline.stages.get("train") if any(i.name == "train" for i in chosen) else None
     dist = getattr(train, "distribute", None)
     if getattr(dist, "strategy", "none") != "multi_worker":
         return True
     try:
-        if dist.workers:
-            return int(os.environ.get("FSWAP_TASK_INDEX", "0")) == 0
-        task = json.loads(os.environ.get("TF_CONFIG", "{}"))["task"]
-        cluster = json.loads(os.environ["TF_CONFIG"])["cluster"]
-        kind, index = str(task.get("type", "worker")), int(task.get("index", 0))
-    except (ValueError, KeyError, TypeError, AttributeError):
+        return cluster_place(dist.workers, str(ctx.pipeline.source)).is_chief
+    except ConfigError:
         return True
-    return kind == "chief" or (kind == "worker" and index == 0 and not cluster.get("chief"))
 
 
-def _run_locked(ctx: RunContext, chosen: list[StageInfo]) -> list[StageResult]:
+def _run_stages(ctx: RunContext, chosen: list[StageInfo]) -> list[StageResult]:
     write_json_atomic(
         ctx.pipeline.workdir.resolved_config,
         {

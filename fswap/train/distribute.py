@@ -9,9 +9,7 @@ history and the export; other workers log into a temporary folder that is remove
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -20,8 +18,9 @@ from typing import Any
 
 import attrs
 
+from fswap.cluster import cluster_place
 from fswap.errors import ConfigError, TrainingError
-from fswap.train.distribute_config import TASK_INDEX_ENV, DistributeConfig
+from fswap.train.distribute_config import DistributeConfig
 
 log = logging.getLogger("fswap.train")
 
@@ -124,38 +123,13 @@ def _multi_worker_resolver(config: DistributeConfig, where: str) -> tuple[Any, t
     """(cluster resolver, worker addresses in index order, this process's worker index)."""
     import tensorflow as tf
 
-    if config.workers:
-        raw = os.environ.get(TASK_INDEX_ENV, "")
-        if not raw.isdigit() or int(raw) >= len(config.workers):
-            raise ConfigError(
-                f"{where} [train.distribute]: workers lists {len(config.workers)} machines; set "
-                f"{TASK_INDEX_ENV} to this machine's index 0…{len(config.workers) - 1} (0 = chief), "
-                f"received {raw!r}"
-            )
-        index = int(raw)
-        spec = tf.train.ClusterSpec({"worker": list(config.workers)})
-        resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
-            spec, task_type="worker", task_id=index, rpc_layer="grpc")
-        return resolver, tuple(config.workers), index
-    raw = os.environ.get("TF_CONFIG", "")
-    try:
-        tf_config = json.loads(raw) if raw else None
-        cluster = dict(tf_config["cluster"]) if tf_config else None
-        task = dict(tf_config["task"]) if tf_config else None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"TF_CONFIG is not valid JSON with 'cluster' and 'task': {exc}") from exc
-    if not cluster or not task:
-        raise ConfigError(
-            f"{where} [train.distribute]: strategy = \"multi_worker\" needs `workers = [\"host:port\", …]` "
-            "or the TF_CONFIG variable ({\"cluster\": {\"worker\": [...]}, \"task\": {\"type\": \"worker\", "
-            "\"index\": 0}}); see docs/distributed.md"
-        )
-    ordered = [*cluster.get("chief", []), *cluster.get("worker", [])]
-    kind, task_id = str(task.get("type", "worker")), int(task.get("index", 0))
-    index = task_id if kind == "chief" else task_id + len(cluster.get("chief", []))
-    if kind not in ("chief", "worker") or index >= len(ordered):
-        raise ConfigError(f"TF_CONFIG task {task} is not a chief or worker of the cluster {cluster}")
-    return tf.distribute.cluster_resolver.TFConfigClusterResolver(), tuple(ordered), index
+    place = cluster_place(config.workers, where)
+    if place.from_tf_config:
+        return tf.distribute.cluster_resolver.TFConfigClusterResolver(), place.addresses, place.index
+    spec = tf.train.ClusterSpec({"worker": list(place.addresses)})
+    resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
+        spec, task_type="worker", task_id=place.index, rpc_layer="grpc")
+    return resolver, place.addresses, place.index
 
 
 def start(config: DistributeConfig, where: str) -> Distribution | None:

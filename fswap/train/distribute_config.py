@@ -11,11 +11,12 @@ from typing import Any, Literal
 
 import attrs
 
+from fswap.cluster import TASK_INDEX_ENV
 from fswap.options import at_least, between, one_of, option
 
 STRATEGIES: tuple[str, ...] = ("none", "mirrored", "multi_worker")
 COMMUNICATIONS: tuple[str, ...] = ("auto", "ring", "nccl")
-TASK_INDEX_ENV = "FSWAP_TASK_INDEX"
+__all__ = ["COMMUNICATIONS", "STRATEGIES", "TASK_INDEX_ENV", "DistributeConfig"]
 
 
 def _workers(_inst: Any, attribute: attrs.Attribute, value: tuple[str, ...]) -> None:

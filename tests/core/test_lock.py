@@ -158,7 +158,7 @@ def test_only_the_chief_of_a_multi_worker_cluster_locks_the_shared_workdir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table: str, env: dict[str, str], locks: bool
 ) -> None:
     from fswap import api
-    from fswap.run import _holds_the_lock, select_stages
+    from fswap.run import _takes_the_lock, select_stages
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     monkeypatch.delenv("FSWAP_TASK_INDEX", raising=False)
@@ -168,4 +168,4 @@ def test_only_the_chief_of_a_multi_worker_cluster_locks_the_shared_workdir(
     path.write_text(f"[train]\niterations = 3\n[train.distribute]\n{table}\n")
     config = api.load(path).config
     ctx = RunContext(pipeline=config, catalog=api.catalog(), pm=make_plugin_manager(environ={}))
-    assert _holds_the_lock(ctx, select_stages(config, ("train",))) is locks
+    assert _takes_the_lock(ctx, select_stages(config, ("train",))) is locks

@@ -190,18 +190,15 @@ def evaluation_info(config: PipelineConfig) -> dict[str, Any] | None:
     if not isinstance(report, dict):
         return None
     flat: dict[str, Any] = {}
-    identity = report.get("identity") or {}
-    for direction in ("a_to_b", "b_to_a"):
-        numbers = identity.get(direction) or {}
-        for key, value in numbers.items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                flat[f"{direction}_{key}"] = value
-    reconstruction = report.get("reconstruction") or {}
-    for side in ("a", "b"):
-        numbers = reconstruction.get(side) or {}
-        for key, value in numbers.items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                flat[f"{key}_{side}"] = value
+    # identity numbers are named direction first (a_to_b_closer_to_target), quality numbers side last (ssim_a)
+    sections = (("identity", ("a_to_b", "b_to_a"), "{part}_{key}"),
+                ("reconstruction", ("a", "b"), "{key}_{part}"))
+    for section, parts, name in sections:
+        found = report.get(section) or {}
+        for part in parts:
+            for key, value in (found.get(part) or {}).items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    flat[name.format(part=part, key=key)] = value
     return flat
 
 

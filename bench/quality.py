@@ -79,7 +79,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
 PAIRS: dict[str, dict[str, Any]] = {
     "demo": {"kind": "demo", "frames": 90,
              "a": {"face": "astronaut", "seed": 1}, "b": {"face": "grace_hopper", "seed": 2}},
-    "varied": {"kind": "varied", "frames": 120,
+    "varied": {"kind": "varied", "frames": 240,
                "a": {"face": "astronaut", "seed": 11}, "b": {"face": "grace_hopper", "seed": 12}},
 }
 
@@ -132,7 +132,7 @@ def prepare_pair(name: str, cache: Path = CACHE) -> Path:
     root = cache / name
     work = root / "work"
     done = root / "extracted.json"
-    if done.is_file():
+    if done.is_file() and json.loads(done.read_text(encoding="utf-8")).get("pair") == spec:
         return work
     inputs = root / "inputs"
     inputs.mkdir(parents=True, exist_ok=True)
@@ -322,8 +322,9 @@ class TrainClock:
 
 
 def run_one(pair: str, config: str, *, budget: float, every: float, iterations: int | None,
-            extra: Mapping[str, Any] | None, still: Path | None) -> dict[str, Any]:
-    """Train `config` on `pair` for `budget` seconds, measuring every `every` seconds of training."""
+            extra: Mapping[str, Any] | None, still: Path | None, seed: int = 0) -> dict[str, Any]:
+    """Train `config` on `pair` for `budget` seconds, measuring every `every` seconds of training; `seed`
+    draws the networks' initial weights, the batches and their augmentation."""
     import keras
 
     from fswap import api
@@ -339,13 +340,13 @@ def run_one(pair: str, config: str, *, budget: float, every: float, iterations: 
     work = prepare_pair(pair)
     table = train_table(config, iterations=iterations, extra=extra)
     scratch = Path(tempfile.mkdtemp(prefix=f"fswap-quality-{pair}-{config}-"))
-    pipe = api.from_dict({"workdir": str(scratch), "seed": 0, "train": table}, base_dir=scratch)
+    pipe = api.from_dict({"workdir": str(scratch), "seed": seed, "train": table}, base_dir=scratch)
     cfg = pipe.stage_config("train")
     res = cfg.model.resolution
     data = HeldOutFaces(work, res)
     faces = {s: load_faces(_training_subset(data.sets[s], data.trained[s]), cfg.eye_mask) for s in SIDES}
-    maker = BatchMaker(faces=faces, resolution=res, batch_size=cfg.batch_size, augment=cfg.augment, seed=0)
-    keras.utils.set_random_seed(0)
+    maker = BatchMaker(faces=faces, resolution=res, batch_size=cfg.batch_size, augment=cfg.augment, seed=seed)
+    keras.utils.set_random_seed(seed)
     networks = build_networks(cfg.model, ModelBlocks.from_config(cfg.model))
     losses = build_losses(cfg)
     step = TrainStep(networks, losses, lr_generator=cfg.lr_generator, lr_discriminator=cfg.lr_discriminator,
@@ -355,7 +356,7 @@ def run_one(pair: str, config: str, *, budget: float, every: float, iterations: 
                             checkpoint_every=cfg.checkpoint_every, keep_checkpoints=1, backup_every=0,
                             preview_every=cfg.preview_every, log_every=cfg.log_every,
                             mixup_alpha=cfg.mixup_alpha,
-                            reset_optimizers_on_phase=cfg.reset_optimizers_on_phase, seed=0)
+                            reset_optimizers_on_phase=cfg.reset_optimizers_on_phase, seed=seed)
     folders = TrainFolders(scratch / "checkpoints", scratch / "previews", scratch / "logs", scratch)
     generators = {"a_to_b": FaceGenerator(networks.encoder, networks.decoders["b"]),
                   "b_to_a": FaceGenerator(networks.encoder, networks.decoders["a"])}
@@ -368,7 +369,8 @@ def run_one(pair: str, config: str, *, budget: float, every: float, iterations: 
         row = {"seconds": round(seconds, 1), "iteration": iteration,
                "load_average_1": round(os.getloadavg()[0], 2), **data.measure(generators)}
         points.append(row)
-        print(json.dumps({"pair": pair, "config": config, **_short(row)}), file=sys.stderr, flush=True)
+        print(json.dumps({"pair": pair, "config": config, "seed": seed, **_short(row)}), file=sys.stderr,
+                         flush=True)
         clock.paused += time.perf_counter() - paused
 
     def batches(start: int) -> Iterator[Any]:
@@ -398,7 +400,8 @@ def run_one(pair: str, config: str, *, budget: float, every: float, iterations: 
         still.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(still), data.comparison(generators))
     return {
-        "pair": pair, "config": config, "train_table": table, "budget_s": budget, "every_s": every,
+        "pair": pair, "config": config, "seed": seed, "train_table": table, "budget_s": budget,
+        "every_s": every,
         "faces": {s: len(data.sets[s]) for s in SIDES}, "held_out": {s: len(data.held[s]) for s in SIDES},
         "trained_seconds": round(final, 1), "iterations": trainer.state.iteration,
         "schedule": schedule.describe(), "images_per_s": summary.get("images_per_s"),
@@ -434,13 +437,111 @@ def reached(points: list[Mapping[str, Any]], thresholds: tuple[float, ...] = THR
 
 
 # ---------------------------------------------------------------------------------------------------
+# several seeds: mean curves and the default-against-baseline verdict
+# ---------------------------------------------------------------------------------------------------
+
+CURVE_KEYS = ("closer_to_target", "margin", "mean_alpha", "reconstruction_ssim", "following_rate",
+              "pose_error_deg", "expression_error")
+"""The per-direction numbers averaged over seeds (`margin`: distance to the source minus to the target)."""
+
+
+def _direction_numbers(direction: Mapping[str, Any]) -> dict[str, float | None]:
+    following = direction.get("following") or {}
+    values = {"closer_to_target": direction.get("closer_to_target"), "margin": _margin(direction),
+              "mean_alpha": direction.get("mean_alpha"),
+              "reconstruction_ssim": direction.get("reconstruction_ssim")}
+    for key in ("following_rate", "pose_error_deg", "expression_error"):
+        values[key] = following.get(key)
+    return values
+
+
+def mean_curves(result: Mapping[str, Any]) -> dict[str, Any]:
+    """Per `pair/config`: the checkpoints averaged over the seeds that ran, aligned by their slot (the
+    nearest multiple of `every_s`; a slot counts only when every seed measured it)."""
+    every = float(result["every_s"])
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    for run in result["runs"].values():
+        if "checkpoints" in run:
+            grouped.setdefault(f"{run['pair']}/{run['config']}", []).append(run)
+    out: dict[str, Any] = {}
+    for key, runs in grouped.items():
+        by_slot = [{round(p["seconds"] / every): p for p in run["checkpoints"]} for run in runs]
+        slots = sorted(set.intersection(*(set(b) for b in by_slot)))
+        rows = []
+        for slot in slots:
+            points = [b[slot] for b in by_slot]
+            row: dict[str, Any] = {"slot": slot}
+            for name in ("seconds", "iteration"):
+                row[name] = round(float(np.mean([p[name] for p in points])), 1)
+            for d in ("a_to_b", "b_to_a"):
+                numbers = [_direction_numbers(p[d]) for p in points]
+                mean = {}
+                for name in CURVE_KEYS:
+                    got = [n[name] for n in numbers if n[name] is not None]
+                    mean[name] = round(float(np.mean(got)), 4) if len(got) == len(numbers) else None
+                closer = [n["closer_to_target"] for n in numbers]
+                mean["closer_to_target_range"] = [min(closer), max(closer)]
+                row[d] = mean
+            rows.append(row)
+        out[key] = {"seeds": sorted(int(r.get("seed", 0)) for r in runs), "checkpoints": rows,
+                    "reached": reached(rows)}
+    return out
+
+
+def verdict(mean: Mapping[str, Any], pair: str, config: str = "default",
+            against: str = "baseline") -> dict[str, Any] | None:
+    """Is `config` ahead of `against` on `pair`, on the mean curves? The issue's bar: sharper held-out
+    reconstructions (SSIM, both sides) and better source-following (following rate, both directions) at every
+    checkpoint after the untrained one, and each identity-transfer threshold reached at least as soon. Pose
+    and expression errors are reported beside it."""
+    ours, theirs = mean.get(f"{pair}/{config}"), mean.get(f"{pair}/{against}")
+    if ours is None or theirs is None:
+        return None
+    mine = {p["slot"]: p for p in ours["checkpoints"]}
+    other = {p["slot"]: p for p in theirs["checkpoints"]}
+    rows = []
+    for slot in sorted(set(mine) & set(other) - {0}):
+        a, b = mine[slot], other[slot]
+        row: dict[str, Any] = {"slot": slot, "seconds": a["seconds"]}
+        for name, better in (("reconstruction_ssim", "higher"), ("following_rate", "higher"),
+                             ("pose_error_deg", "lower"), ("expression_error", "lower")):
+            flags = []
+            for d in ("a_to_b", "b_to_a"):
+                x, y = a[d][name], b[d][name]
+                flags.append(None if x is None or y is None else bool(x > y if better == "higher" else x < y))
+            row[name] = flags
+        rows.append(row)
+
+    def everywhere(name: str) -> bool:
+        return bool(rows) and all(flag is True for row in rows for flag in row[name])
+
+    def sooner(threshold: str) -> bool:
+        hit, their_hit = ours["reached"].get(threshold), theirs["reached"].get(threshold)
+        return their_hit is None or (hit is not None and hit["seconds"] <= their_hit["seconds"])
+
+    return {"config": config, "against": against, "seeds": ours["seeds"], "checkpoints": rows,
+            "ssim_ahead_everywhere": everywhere("reconstruction_ssim"),
+            "following_ahead_everywhere": everywhere("following_rate"),
+            "pose_error_lower_everywhere": everywhere("pose_error_deg"),
+            "expression_error_lower_everywhere": everywhere("expression_error"),
+            "identity_reached_as_soon": {thr: sooner(thr) for thr in ("0.5", "0.9")}}
+
+
+# ---------------------------------------------------------------------------------------------------
 # the parent: every pair × configuration in its own process, then JSON and plots
 # ---------------------------------------------------------------------------------------------------
 
 
-def run_child(pair: str, config: str, args: argparse.Namespace, out: Path, still: Path) -> dict[str, Any]:
+def run_key(pair: str, config: str, seed: int) -> str:
+    """A run's key in the results: `pair/config`, with `/seed<N>` for every seed but 0 (so results of one
+    seed read as before)."""
+    return f"{pair}/{config}" if seed == 0 else f"{pair}/{config}/seed{seed}"
+
+
+def run_child(pair: str, config: str, seed: int, args: argparse.Namespace, out: Path,
+              still: Path) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "bench.quality", *[f"--define={d}" for d in args.define],
-           "--child", pair, config, "--budget", str(args.budget),
+           "--child", pair, config, "--seed", str(seed), "--budget", str(args.budget),
            "--every", str(args.every), "--out", str(out), "--still", str(still)]
     if args.iterations:
         cmd += ["--iterations", str(args.iterations)]
@@ -455,9 +556,9 @@ def run_child(pair: str, config: str, args: argparse.Namespace, out: Path, still
             print(line, file=sys.stderr)
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-6:]
-        print(f"bench.quality {pair}/{config} failed (exit {proc.returncode}):\n  " + "\n  ".join(tail),
-              file=sys.stderr)
-        return {"pair": pair, "config": config, "error": tail, "wall_s": wall}
+        print(f"bench.quality {run_key(pair, config, seed)} failed (exit {proc.returncode}):\n  "
+              + "\n  ".join(tail), file=sys.stderr)
+        return {"pair": pair, "config": config, "seed": seed, "error": tail, "wall_s": wall}
     return {**json.loads(out.read_text(encoding="utf-8")), "wall_s": wall}
 
 
@@ -469,6 +570,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="comma-separated: " + ",".join(CONFIGS))
     parser.add_argument("--budget", type=float, default=240.0, help="training seconds per run")
     parser.add_argument("--every", type=float, default=40.0, help="training seconds between measurements")
+    parser.add_argument("--seeds", default="0",
+                        help="comma-separated training seeds: each pair × configuration is trained once per "
+                             "seed and the tables and verdict use the mean over seeds")
     parser.add_argument("--iterations", type=int, default=0,
                         help="train.iterations of every run (the schedule scales to it); default: the demo's")
     parser.add_argument("--extra", default="", help="a JSON [train] overlay applied to every configuration")
@@ -479,9 +583,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="30 s runs measured every 15 s (smoke test)")
     parser.add_argument("--table", action="store_true",
                         help="print bench/results/<name>.json as markdown tables (for docs) and exit")
+    parser.add_argument("--replot", action="store_true",
+                        help="draw docs/images/<name>.png again from bench/results/<name>.json and exit")
     parser.add_argument("--reuse", default="",
                         help="a folder of an interrupted run: runs whose JSON is there are not trained again")
     parser.add_argument("--child", nargs=2, metavar=("PAIR", "CONFIG"), help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--out", default="", help=argparse.SUPPRESS)
     parser.add_argument("--still", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -491,6 +598,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.table:
         print(markdown(json.loads((RESULTS / f"{args.name}.json").read_text(encoding="utf-8"))))
         return
+    if args.replot:
+        print(plot(json.loads((RESULTS / f"{args.name}.json").read_text(encoding="utf-8")),
+                   IMAGES / f"{args.name}.png"))
+        return
     if args.quick:
         args.budget, args.every = 30.0, 15.0
     if args.child:
@@ -498,7 +609,7 @@ def main(argv: list[str] | None = None) -> None:
         result = run_one(pair, config, budget=args.budget, every=args.every,
                          iterations=args.iterations or None,
                          extra=json.loads(args.extra) if args.extra else None,
-                         still=Path(args.still) if args.still else None)
+                         still=Path(args.still) if args.still else None, seed=args.seed)
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         return
     pairs = [p for p in args.pairs.split(",") if p]
@@ -514,19 +625,25 @@ def main(argv: list[str] | None = None) -> None:
           file=sys.stderr)
     runs: dict[str, dict[str, Any]] = {}
     start = machine()
-    for pair in pairs:
-        for config in configs:
-            out = scratch / f"{pair}-{config}.json"
-            if args.reuse and out.is_file():
-                runs[f"{pair}/{config}"] = {**json.loads(out.read_text(encoding="utf-8")), "reused": True}
-                continue
-            runs[f"{pair}/{config}"] = run_child(pair, config, args, out, scratch / f"{pair}-{config}.png")
+    seeds = [int(n) for n in args.seeds.split(",") if n.strip()]
+    for seed in seeds:  # seed by seed, so an interrupted run still holds every configuration of a seed
+        for pair in pairs:
+            for config in configs:
+                key = run_key(pair, config, seed)
+                stem = key.replace("/", "-")
+                out = scratch / f"{stem}.json"
+                if args.reuse and out.is_file():
+                    runs[key] = {**json.loads(out.read_text(encoding="utf-8")), "reused": True}
+                    continue
+                runs[key] = run_child(pair, config, seed, args, out, scratch / f"{stem}.png")
     result = {"budget_s": args.budget, "every_s": args.every, "iterations": args.iterations or None,
-              "extra": json.loads(args.extra) if args.extra else None,
+              "extra": json.loads(args.extra) if args.extra else None, "seeds": seeds,
               "configs": {c: CONFIGS[c] for c in configs}, "pairs": {p: PAIRS[p] for p in pairs},
               "machine_at_start": start, "machine_at_end": machine(), "runs": runs,
               "summary": {key: {"reached": r.get("reached"), "iterations": r.get("iterations"),
                                 "trained_seconds": r.get("trained_seconds")} for key, r in runs.items()}}
+    result["mean"] = mean_curves(result)
+    result["verdict"] = {pair: verdict(result["mean"], pair) for pair in pairs}
     emit(args.name, result)
     if not args.no_plot and not args.quick:
         plot(result, IMAGES / f"{args.name}.png")
@@ -585,9 +702,66 @@ def markdown(result: Mapping[str, Any]) -> str:
                     f"{_fmt(ba['mean_alpha'])} | "
                     f"{_fmt(fol[0])} / {_fmt(fol[1])} | {p['load_average_1']:.1f} |")
         lines.append("")
+        if len(result.get("seeds", [0])) > 1:
+            lines += _mean_markdown(result, pair)
     return "\n".join(lines)
 
+
+def _mean_markdown(result: Mapping[str, Any], pair: str) -> list[str]:
+    """The mean-over-seeds table of `pair` and the default-against-baseline verdict."""
+    seeds = ", ".join(str(n) for n in result["seeds"])
+    lines = [f"**{pair}, mean over seeds {seeds}** — identity transfer (range over seeds), margin, SSIM, "
+             "following rate, pose error (°), A→B / B→A", "",
+             "| configuration | s | it | identity A→B / B→A | margin | SSIM A / B | following | pose error |",
+             "|---|---|---|---|---|---|---|---|"]
+    for key, curve in result["mean"].items():
+        if not key.startswith(f"{pair}/"):
+            continue
+        config = key.split("/", 1)[1]
+        for p in curve["checkpoints"]:
+            ab, ba = p["a_to_b"], p["b_to_a"]
+
+            def both(name: str, digits: int = 2, ab: Mapping = ab, ba: Mapping = ba) -> str:
+                return f"{_fmt(ab[name], digits)} / {_fmt(ba[name], digits)}"
+
+            ranges = " / ".join(f"{_fmt(d['closer_to_target'])} ({_fmt(d['closer_to_target_range'][0])}–"
+                                f"{_fmt(d['closer_to_target_range'][1])})" for d in (ab, ba))
+            lines.append(f"| {config} | {p['seconds']:.0f} | {p['iteration']:.0f} | {ranges} | "
+                         f"{both('margin', 3)} | {both('reconstruction_ssim')} | {both('following_rate')} | "
+                         f"{both('pose_error_deg', 1)} |")
+    lines.append("")
+    verdict_ = (result.get("verdict") or {}).get(pair)
+    if verdict_:
+        def yes(flag: bool) -> str:
+            return "yes" if flag else "no"
+
+        reached_ = ", ".join(f"≥ {thr}: {yes(ok)}"
+                             for thr, ok in verdict_["identity_reached_as_soon"].items())
+        lines += [f"{verdict_['config']} against {verdict_['against']} on the mean curves: "
+                  f"SSIM ahead at every checkpoint: {yes(verdict_['ssim_ahead_everywhere'])}; "
+                  f"following rate ahead at every checkpoint: {yes(verdict_['following_ahead_everywhere'])}; "
+                  f"pose error lower at every checkpoint: {yes(verdict_['pose_error_lower_everywhere'])}; "
+                  f"identity threshold reached as soon ({reached_}).", ""]
+        parts = {"reconstruction_ssim": ("SSIM A", "SSIM B"),
+                 "following_rate": ("following A→B", "following B→A")}
+        misses = [f"{row['seconds']:.0f} s {label}" for row in verdict_["checkpoints"]
+                  for name, labels in parts.items()
+                  for label, flag in zip(labels, row[name], strict=True) if flag is not True]
+        if misses:
+            lines += ["Checkpoints where it is not ahead: " + "; ".join(misses) + ".", ""]
+    return lines
+
 COLOURS = {"default": "#4c72b0", "reference": "#c44e52", "baseline": "#55a868"}
+SPARE_COLOURS = ("#dd8452", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
+"""For configurations defined on the command line, in the order they first appear."""
+
+
+def _colour(config: str, seen: list[str]) -> str:
+    if config in COLOURS:
+        return COLOURS[config]
+    if config not in seen:
+        seen.append(config)
+    return SPARE_COLOURS[seen.index(config) % len(SPARE_COLOURS)]
 
 
 def plot(result: Mapping[str, Any], out: Path) -> Path:
@@ -598,13 +772,16 @@ def plot(result: Mapping[str, Any], out: Path) -> Path:
     import matplotlib.pyplot as plt
 
     pairs = list(result["pairs"])
-    fig, axes = plt.subplots(len(pairs), 4, figsize=(17, 3.6 * len(pairs)), squeeze=False)
+    several = len(result.get("seeds", [0])) > 1 and result.get("mean")
+    curves = result["mean"] if several else result["runs"]
+    fig, axes = plt.subplots(len(pairs), 5, figsize=(21, 3.6 * len(pairs)), squeeze=False)
+    extra: list[str] = []
     for row, pair in enumerate(pairs):
-        for key, run in result["runs"].items():
+        for key, run in curves.items():
             if not key.startswith(f"{pair}/") or "checkpoints" not in run:
                 continue
-            config = run["config"]
-            colour = COLOURS.get(config)
+            config = key.split("/")[1]
+            colour = _colour(config, extra)
             pts = run["checkpoints"]
             secs = [p["seconds"] for p in pts]
             its = [p["iteration"] for p in pts]
@@ -618,8 +795,14 @@ def plot(result: Mapping[str, Any], out: Path) -> Path:
                 side = direction[0]
                 axes[row][3].plot(secs, [p[direction]["reconstruction_ssim"] for p in pts], style,
                                   color=colour, marker="o", ms=3, label=f"{config} {side.upper()}")
+                # a mean row holds the rate itself, a run's checkpoint its following section
+                follow = [p[direction]["following_rate"] if several else
+                          _direction_numbers(p[direction])["following_rate"] for p in pts]
+                if any(v is not None for v in follow):
+                    axes[row][4].plot(secs, [np.nan if v is None else v for v in follow], style, color=colour,
+                                      marker="o", ms=3, label=label)
         titles = ("identity transfer (closer to target)", "identity transfer", "mean α of the swaps",
-                  "SSIM of reconstructions (held out)")
+                  "SSIM of reconstructions (held out)", "source-following rate (landmarks)")
         for col, title in enumerate(titles):
             ax = axes[row][col]
             ax.set_title(f"{pair}: {title}", fontsize=9)
@@ -632,8 +815,9 @@ def plot(result: Mapping[str, Any], out: Path) -> Path:
         axes[row][0].legend(fontsize=6, loc="lower right")
     load = result["machine_at_start"].get("load_average_1_5_15")
     cpus = result["machine_at_start"]["cpus"]
+    seeds = f"mean of seeds {', '.join(map(str, result['seeds']))}; " if several else ""
     fig.suptitle(f"bench.quality: {result['budget_s']:g} s per run on {cpus} CPUs (load average at start "
-                 f"{load}); held-out faces; solid A→B, dashed B→A", fontsize=10)
+                 f"{load}); {seeds}held-out faces; solid A→B, dashed B→A", fontsize=10)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)

@@ -85,3 +85,76 @@ def test_varied_pair_parameters_cover_their_ranges_smoothly() -> None:
     # trained ones)
     assert np.abs(np.diff(yaw)).max() < 0.25 * 2 * var.yaw
     assert not np.allclose(frame_parameters(120, 4, var), p)  # the seed matters
+
+
+Point = tuple[float, int, float, float, float, float]
+UNTRAINED: Point = (0, 0, 0, 0, 0.1, 0.1)
+
+
+def _run(config: str, seed: int, points: list[Point]) -> dict:
+    """A run's record: per checkpoint (seconds, iteration, identity A→B, B→A, SSIM, following rate)."""
+    rows = []
+    for seconds, iteration, ab, ba, ssim, follow in points:
+        row = {"seconds": seconds, "iteration": iteration, "load_average_1": 1.0}
+        for d, v in (("a_to_b", ab), ("b_to_a", ba)):
+            row[d] = {"closer_to_target": v, "mean_alpha": 0.9, "reconstruction_ssim": ssim,
+                      "distance_to_source": 0.7, "distance_to_target": 0.6,
+                      "following": {"following_rate": follow, "pose_error_deg": 10 - 10 * follow,
+                                    "expression_error": 0.05}}
+        rows.append(row)
+    return {"pair": "varied", "config": config, "seed": seed, "checkpoints": rows,
+            "iterations": rows[-1]["iteration"], "reached": quality.reached(rows)}
+
+
+def test_mean_curves_align_checkpoints_by_slot_and_average_every_seed() -> None:
+    runs = {"varied/default": _run("default", 0, [UNTRAINED, (50.4, 40, 1.0, 0.5, 0.6, 0.4)]),
+            "varied/default/seed1": _run("default", 1, [UNTRAINED, (49.7, 38, 0.5, 0.5, 0.4, 0.2),
+                                                        (101.0, 80, 1.0, 1.0, 0.7, 0.5)])}
+    mean = quality.mean_curves({"every_s": 50, "runs": runs})["varied/default"]
+    assert mean["seeds"] == [0, 1]
+    # slot 2 (100 s) was measured by one seed only, so it is left out rather than averaged over fewer runs
+    assert [p["slot"] for p in mean["checkpoints"]] == [0, 1]
+    one = mean["checkpoints"][1]
+    assert one["seconds"] == 50.0 and one["iteration"] == 39.0
+    assert one["a_to_b"]["closer_to_target"] == 0.75 and one["a_to_b"]["closer_to_target_range"] == [0.5, 1.0]
+    assert one["a_to_b"]["reconstruction_ssim"] == 0.5 and one["b_to_a"]["following_rate"] == 0.3
+    assert abs(one["a_to_b"]["margin"] - 0.1) < 1e-9
+    assert mean["reached"]["0.5"] == {"seconds": 50.0, "iteration": 39.0} and mean["reached"]["0.9"] is None
+
+
+def test_verdict_needs_the_default_ahead_at_every_checkpoint_and_as_soon_on_identity() -> None:
+    base = _run("baseline", 0, [UNTRAINED, (50, 50, 0.4, 0.4, 0.5, 0.3), (100, 100, 0.9, 0.9, 0.6, 0.4)])
+    ahead = _run("default", 0, [UNTRAINED, (50, 45, 0.6, 0.6, 0.55, 0.35), (100, 90, 0.9, 0.9, 0.7, 0.5)])
+    result = {"every_s": 50, "runs": {"varied/default": ahead, "varied/baseline": base}}
+    got = quality.verdict(quality.mean_curves(result), "varied")
+    assert got["ssim_ahead_everywhere"] and got["following_ahead_everywhere"]
+    assert got["pose_error_lower_everywhere"]
+    assert got["identity_reached_as_soon"] == {"0.5": True, "0.9": True}
+    assert [row["seconds"] for row in got["checkpoints"]] == [50, 100]  # the untrained point does not count
+
+    # level on following at one checkpoint is not ahead; a later 0.9 is behind
+    level = _run("default", 0, [UNTRAINED, (50, 45, 0.6, 0.6, 0.55, 0.3), (100, 90, 0.8, 0.9, 0.7, 0.5)])
+    result["runs"]["varied/default"] = level
+    got = quality.verdict(quality.mean_curves(result), "varied")
+    assert got["ssim_ahead_everywhere"] and not got["following_ahead_everywhere"]
+    assert got["checkpoints"][0]["following_rate"] == [False, False]
+    assert got["identity_reached_as_soon"] == {"0.5": True, "0.9": False}
+    assert quality.verdict(quality.mean_curves(result), "demo") is None
+
+
+def test_markdown_and_plot_use_the_mean_curves_of_several_seeds(tmp_path: Path) -> None:
+    import cv2
+
+    runs = {"varied/default": _run("default", 0, [UNTRAINED, (50, 45, 0.6, 0.6, 0.55, 0.35)]),
+            "varied/default/seed1": _run("default", 1, [UNTRAINED, (50, 47, 0.8, 0.4, 0.45, 0.35)]),
+            "varied/baseline": _run("baseline", 0, [UNTRAINED, (50, 50, 0.4, 0.4, 0.5, 0.3)]),
+            "varied/baseline/seed1": _run("baseline", 1, [UNTRAINED, (50, 50, 0.4, 0.4, 0.5, 0.3)])}
+    result = {"every_s": 50, "budget_s": 50, "seeds": [0, 1], "pairs": {"varied": {}}, "runs": runs,
+              "machine_at_start": {"cpus": 2, "load_average_1_5_15": [1]}}
+    result["mean"] = quality.mean_curves(result)
+    result["verdict"] = {"varied": quality.verdict(result["mean"], "varied")}
+    text = quality.markdown(result)
+    assert "mean over seeds 0, 1" in text
+    assert "| default | 50 | 46 | 0.70 (0.60–0.80) / 0.50 (0.40–0.60) |" in text
+    assert "following rate ahead at every checkpoint: yes" in text
+    assert cv2.imread(str(quality.plot(result, tmp_path / "q.png"))) is not None

@@ -4,7 +4,9 @@ Modes, measured in the same run on the same clip and the same randomly initialis
   * baseline: the reference design: the detector on every frame, one frame at a time, and one
     single-face generator call per face;
   * every_frame: the detector on every frame, batched frames and one generator call per batch;
-  * every_n: the detector on every Nth frame, the Kalman tracker predicting in between, batched.
+  * every_n: the detector on every Nth frame, the Kalman tracker predicting in between, batched;
+  * every_n_onnx (when onnxruntime and tf2onnx are installed): every_n with the generator exported to ONNX
+    and run by ONNX Runtime (`[convert] runtime = "onnx"`); its MAD against every_n is reported too.
 Each mode reads the clip, converts and writes H.264 (end to end). Reported: frames/s (after a warm-up
 pass that is not timed), speed-up over the baseline, mean absolute difference of each mode's output frames
 against the baseline's (0–255 scale), and the process's peak RSS.
@@ -47,6 +49,12 @@ def force_plain_attention(model: Any) -> bool:
     return found
 
 
+def mean_abs_difference(frames: list[np.ndarray], reference: list[np.ndarray]) -> float:
+    """Mean absolute difference of two runs' output frames, 0–255 scale."""
+    pairs = zip(frames, reference, strict=True)
+    return float(np.mean([np.abs(a.astype(np.int16) - b).mean() for a, b in pairs]))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=60)
@@ -61,6 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--detector-batch", type=int, default=8, help="MTCNN frames per network call")
     parser.add_argument("--min-face", type=int, default=20, help="MTCNN min_face_size (pyramid start)")
+    parser.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime mode")
     args = parser.parse_args(argv)
 
     load_at_start = [round(v, 2) for v in os.getloadavg()]
@@ -138,6 +147,15 @@ def main(argv: list[str] | None = None) -> None:
     plain = FaceGenerator.load(tmp / "model", "a_to_b", batch_size=64)
     if force_plain_attention(plain.model):  # the same weights with one N×N matrix per attention site
         modes[f"{fast}_plain_attention"] = (modes[fast][0], plain)
+    onnx_error = None
+    if not args.no_onnx:
+        try:
+            from fswap.model.deploy import load_onnx_generator
+
+            onnx_generator = load_onnx_generator(tmp / "model", "a_to_b", batch_size=64)
+            modes[f"{fast}_onnx"] = (modes[fast][0], onnx_generator)
+        except Exception as exc:  # no onnxruntime/tf2onnx, or a model the exporter cannot convert
+            onnx_error = f"{type(exc).__name__}: {exc}"
     converters = {name: converter_for(options, gen) for name, (options, gen) in modes.items()}
     for converter in converters.values():
         convert(converter, frames=min(args.frames, 2 * args.batch_frames))  # warm-up: tracing, caches
@@ -152,9 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, dict] = {}
     for name, converter in converters.items():
         frames = outputs[name]
-        mad = float(
-            np.mean([np.abs(a.astype(np.int16) - b).mean() for a, b in zip(frames, reference, strict=True)])
-        )
+        mad = mean_abs_difference(frames, reference)
         seconds = statistics.median(timings[name])
         stats = converter.stats
         results[name] = {
@@ -168,6 +184,9 @@ def main(argv: list[str] | None = None) -> None:
             "seconds_generating_last": round(stats.generate_seconds, 3),
             "generator_calls_last": stats.generator_calls,
         }
+    if f"{fast}_onnx" in outputs:  # the runtime alone: the same pipeline with the Keras generator
+        results[f"{fast}_onnx"]["mad_vs_tensorflow"] = round(
+            mean_abs_difference(outputs[f"{fast}_onnx"], outputs[fast]), 4)
     base = results["baseline"]["fps"]
     for r in results.values():
         r["speedup_vs_baseline"] = round(r["fps"] / base, 2)
@@ -190,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
             "detector": {"batch_size": args.detector_batch, "min_face_size": args.min_face},
             "batch_frames": args.batch_frames,
             "modes": results,
+            "onnx_error": onnx_error,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "target_issue9": {"fps": 25, "speedup_vs_baseline": 3},
             "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()],

@@ -146,6 +146,33 @@ def tracks(session: Session, pipeline: Path, no_progress: bool) -> None:
         click.echo(f"  contact sheet: {result['contact_sheet']}")
 
 
+@cli.command("export")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["onnx", "savedmodel"]), default="onnx", show_default=True,
+              help="ONNX (for ONNX Runtime, TensorRT, …) or a TensorFlow SavedModel (TF Serving, TF Lite).")
+@click.option("--direction", type=click.Choice(["a_to_b", "b_to_a", "both"]), default="both",
+              show_default=True, help="Which generator(s) to export.")
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="Folder for the files (default: MODEL/<format>/).")
+@pass_session
+def export(session: Session, model: Path, fmt: str, direction: str, output: Path | None) -> None:
+    """Export the generators of MODEL (an exported model folder, or a pipeline whose workdir holds one) for
+    deployment: each takes uint8 BGR faces and returns alpha and BGR, with fswap's metadata inside
+    (`generator_<direction>.onnx`, or a SavedModel folder `generator_<direction>`)."""
+    from fswap.errors import InputError
+    from fswap.model.deploy import export_generator, export_path
+
+    if model.suffix == ".toml":
+        model = load_pipeline(model, catalog=session.catalog).workdir.model / "export"
+    if not (model / "model.json").is_file():
+        raise InputError(f"{model}: no exported model here (model.json); give the folder the train stage "
+                         "exports to (<workdir>/model/export) or the pipeline's TOML")
+    for name in ("a_to_b", "b_to_a") if direction == "both" else (direction,):
+        default = export_path(model, name, fmt)
+        path = export_generator(model, name, fmt, None if output is None else output / default.name)
+        click.echo(f"[export] {name}: {path}")
+
+
 @cli.command()
 @click.argument("pipeline", type=click.Path(path_type=Path))
 @pass_session

@@ -8,8 +8,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from fswap.errors import ConfigError, FswapError, InputError
+from fswap.errors import ConfigError, FswapError
 from fswap.model.attribution import saved_block_failure
+from fswap.model.face_batch import face_batch
 from fswap.model.io import load_network, read_metadata
 
 DIRECTIONS: dict[str, str] = {"a_to_b": "decoder_b", "b_to_a": "decoder_a"}
@@ -73,25 +74,13 @@ class FaceGenerator:
     def __call__(
         self, faces: np.ndarray, condition: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        faces = np.asarray(faces)
+        faces, cond = face_batch(faces, self.resolution, self.condition_channels, condition)
         r = self.resolution
-        if faces.ndim == 3:
-            faces = faces[None]
-        if faces.ndim != 4 or faces.shape[1:] != (r, r, 3):
-            raise InputError(
-                f"faces must be (N, {r}, {r}, 3) BGR uint8 for this model, received {faces.shape}"
-            )
-        if self.condition_channels and condition is None:
-            raise InputError(
-                f"this model's decoder is conditioned on a {self.condition_channels}-channel map "
-                "(SPADE normalization); pass condition=(N, R, R, C) float maps in [0, 1]"
-            )
         x = faces.astype(np.float32) / 127.5 - 1.0
         outs = []
         for start in range(0, len(x), self.batch_size):
             batch: Any = x[start : start + self.batch_size]
-            if self.condition_channels:
-                cond = np.asarray(condition, dtype=np.float32).reshape(len(x), r, r, -1)
+            if cond is not None:
                 batch = [batch, cond[start : start + self.batch_size]]
             outs.append(self._predict(batch, len(x[start : start + self.batch_size])))
         abgr = np.concatenate(outs, axis=0) if outs else np.zeros((0, r, r, 4), np.float32)

@@ -67,13 +67,46 @@ def output_path(ctx: RunContext, config: ConvertConfig, suffix: str) -> Path:
     return ctx.pipeline.workdir.convert / f"{stem}_{config.direction}{suffix}"
 
 
-def load_generator(folder: Path, direction: str, batch_size: int) -> Any:
-    """The exported model's generator for `direction` (imports TensorFlow)."""
-    from fswap.model.generator import FaceGenerator
-
+def load_generator(folder: Path, direction: str, batch_size: int, runtime: str = "tensorflow") -> Any:
+    """The exported model's generator for `direction`: Keras (imports TensorFlow) or, with runtime "onnx",
+    its ONNX export through ONNX Runtime (exported first when missing or older than the networks)."""
     if not folder.is_dir():
         raise InputError(f"{folder}: no exported model; run the train stage first or set [convert] model")
+    if runtime == "onnx":
+        from fswap.model.deploy import load_onnx_generator
+
+        return load_onnx_generator(folder, direction, batch_size=batch_size)
+    from fswap.model.generator import FaceGenerator
+
     return FaceGenerator.load(folder, direction, batch_size=batch_size)
+
+
+def make_converter(config: ConvertConfig, catalog: Any, model_dir: Path, detector: Any, activity: Activity,
+                   *, cuts: Any | None = None) -> Converter:
+    """The converter of a [convert] config: the exported model's generator (with the condition maps of a
+    conditioned decoder such as SPADE, remade from each aligned face: fswap.model.condition) and the
+    configured aligner, tracker, colour, blender and parts, each named in its errors with the frame at hand
+    (`activity`). `detector` comes built, because callers wrap it (extract's record, the frame guard)."""
+
+    def named(choice: Any) -> Any:
+        return Attributed(build(choice), choice, activity)
+
+    generator = load_generator(model_dir, config.direction, config.batch_frames, config.runtime)
+    condition = load_condition(model_dir, generator.metadata, config.direction, catalog=catalog,
+                               where=activity)
+    return Converter(
+        detector=detector,
+        aligner=named(config.aligner),
+        tracker=named(config.tracker),
+        generator=generator,
+        condition=condition,
+        color=named(config.color),
+        blender=named(config.blender),
+        parts=named(config.parts) if config.parts is not None else None,
+        options=options_of(config),
+        activity=activity,
+        cuts=cuts,
+    )
 
 
 def frame_range(ctx: RunContext, config: ConvertConfig) -> tuple[Any, float]:
@@ -100,31 +133,12 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     model_dir = config.model or ctx.pipeline.workdir.model / "export"
     guard = FrameGuard("convert", config.on_frame_error, str(config.input))
     activity = Activity(str(config.input))  # the frame being converted, for errors naming a component
-
-    def named(choice: Any) -> Any:
-        return Attributed(build(choice), choice, activity)
-
     detector = GuardedDetector(build(config.detector), config.detector, guard)
     alignments = find_alignments(ctx, config, source)
     frames_detector = faces_detector(alignments, detector)  # recorded faces where extract saw the frame
-    aligner = named(config.aligner)
-    generator = load_generator(model_dir, config.direction, config.batch_frames)
-    # a conditioned decoder (SPADE) gets its map remade from each aligned face (fswap.model.condition)
-    condition = load_condition(model_dir, generator.metadata, config.direction, catalog=ctx.catalog,
-                               where=activity)
-    converter = Converter(
-        detector=frames_detector,
-        aligner=aligner,
-        tracker=named(config.tracker),
-        generator=generator,
-        condition=condition,
-        color=named(config.color),
-        blender=named(config.blender),
-        parts=named(config.parts) if config.parts is not None else None,
-        options=options_of(config),
-        activity=activity,
-        cuts=selection.cut_detector(config),
-    )
+    converter = make_converter(config, ctx.catalog, model_dir, frames_detector, activity,
+                               cuts=selection.cut_detector(config))
+    aligner, condition = converter.aligner, converter.condition
     select = config.selection(ctx.pipeline)
     plan = None
     found = None
@@ -183,6 +197,7 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
         "audio": bool(getattr(session, "has_audio", False)),
         "direction": config.direction,
         "model": str(model_dir),
+        "runtime": config.runtime,
         **({"condition_map": condition.label} if condition is not None else {}),
         "config": unstructure(config),
     }

@@ -21,6 +21,7 @@ ON_FRAME_ERROR = ("fail", "skip")
 CORNERS = ("bottom_right", "bottom_left", "top_right", "top_left")
 SELECT = ("identity", "all", "tracks")
 ALIGNMENTS = ("auto", "reuse", "detect")
+RUNTIMES = ("tensorflow", "onnx")
 
 
 def _select_choice(_inst: object, attribute: attrs.Attribute, value: object) -> None:
@@ -51,6 +52,13 @@ class ConvertConfig:
         "<workdir>/convert/<input name>_<direction>.mp4 (or a folder of that name).",
     )
     model: Path | None = option(None, help="Exported model folder. Default: <workdir>/model/export.")
+    runtime: Literal["tensorflow", "onnx"] = option(
+        "tensorflow",
+        help="What runs the generator: tensorflow (Keras) or onnx (ONNX Runtime, `pip install "
+        "'fswap[onnx]'`; the model's ONNX export, made by `fswap export` or here when missing or older than "
+        "the networks).",
+        validator=one_of(RUNTIMES),
+    )
     direction: Literal["a_to_b", "b_to_a"] = option(
         "a_to_b",
         help="a_to_b: faces of identity A are replaced by B (encoder + decoder B); b_to_a uses decoder A.",

@@ -21,33 +21,15 @@ DIRECTIONS = ("a_to_b", "b_to_a")
 
 
 def _converter(pipe: Any, config: Any, model_dir: Path) -> Any:
+    """The convert stage's converter, with the configured detector guarded as the stage guards it."""
     from fswap.builder import build
-    from fswap.convert.engine import Converter
-    from fswap.frame_guard import Activity, Attributed, FrameGuard, GuardedDetector
-    from fswap.model.condition import load_condition
-    from fswap.stages.convert import load_generator, options_of
+    from fswap.frame_guard import Activity, FrameGuard, GuardedDetector
+    from fswap.stages.convert import make_converter
 
     activity = Activity(str(config.input))
     guard = FrameGuard("convert", config.on_frame_error, str(config.input))
-
-    def named(choice: Any) -> Any:
-        return Attributed(build(choice), choice, activity)
-
-    generator = load_generator(model_dir, config.direction, 1)
-    condition = load_condition(model_dir, generator.metadata, config.direction, catalog=pipe.catalog,
-                               where=activity)
-    return Converter(
-        detector=GuardedDetector(build(config.detector), config.detector, guard),
-        aligner=named(config.aligner),
-        tracker=named(config.tracker),
-        generator=generator,
-        condition=condition,
-        color=named(config.color),
-        blender=named(config.blender),
-        parts=named(config.parts) if config.parts is not None else None,
-        options=options_of(config),
-        activity=activity,
-    )
+    detector = GuardedDetector(build(config.detector), config.detector, guard)
+    return make_converter(config, pipe.catalog, model_dir, detector, activity)
 
 
 def preview(pipeline: Path, frame: int, direction: str, out: Path) -> Path:

@@ -24,6 +24,9 @@ from fswap.video.provenance import PNG_KEY, read_png_text
 pytestmark = pytest.mark.slow
 
 FRAMES = 10
+ONNX_MAX_LEVELS = 2
+"""The most an output pixel of the ONNX runtime may differ from the Keras path's: the generator's BGR by one
+level, and the colour transfer and blend of that face by at most one more."""
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +123,31 @@ def test_input_without_faces_passes_through_unchanged(project, catalog):
     assert result.summary["frames_without_face"] == 3 and result.summary["faces_swapped"] == 0
     for i, image in enumerate(images):
         np.testing.assert_array_equal(cv2.imread(str(project / "plain_out" / f"frame_{i:06d}.png")), image)
+
+
+def test_onnx_runtime_converts_as_tensorflow_does(project, catalog):
+    """[convert] runtime = "onnx" exports the generator on first use and gives the Keras path's frames: the
+    generator's BGR may differ by one level where a value rounds the other way (tests/model/
+    test_model_deploy.py), and blending passes that on."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    common = 'writer = { use = "image_sequence" }\nduration = 0.25\nlabel = { enabled = false }\n'
+    keras_run = run(project, catalog, f'output = "seq_keras"\n{common}')
+    onnx_run = run(project, catalog, f'output = "seq_onnx"\nruntime = "onnx"\n{common}')
+    assert (keras_run["runtime"], onnx_run["runtime"]) == ("tensorflow", "onnx")
+    assert (project / "work" / "model" / "export" / "onnx" / "generator_a_to_b.onnx").is_file()
+    assert onnx_run["faces_swapped"] == keras_run["faces_swapped"] > 0
+    names = sorted(p.name for p in (project / "seq_keras").glob("frame_*.png"))
+    assert names and names == sorted(p.name for p in (project / "seq_onnx").glob("frame_*.png"))
+    diffs = [np.abs(cv2.imread(str(project / "seq_keras" / n)).astype(np.int16)
+                    - cv2.imread(str(project / "seq_onnx" / n))) for n in names]
+    diff = np.stack(diffs)
+    # all but isolated pixels within the rounding of the generator's BGR and what blending makes of it: run
+    # alone the largest difference was 1 level, but one parallel run of the suite had pixels 46 levels apart
+    # (not reproduced; our reading: a detector box differing in its last float bits moved a blend-edge
+    # pixel). A face moved or painted differently fails both bounds.
+    assert (diff > ONNX_MAX_LEVELS).mean() < 1e-4, (diff.max(), (diff > ONNX_MAX_LEVELS).sum())
+    assert float(diff.mean()) < 0.01
 
 
 def test_missing_model_is_an_input_error(project, catalog):

@@ -20,9 +20,25 @@ def peak_rss_mb() -> float:
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
+def cpu_model() -> str:
+    """The CPU's model name and its vector extensions that decide TensorFlow's kernels (Linux)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor() or "unknown"
+    fields = dict(line.split(":", 1) for line in text.splitlines()[:40] if ":" in line)
+    name = fields.get("model name\t", fields.get("model name", "")).strip() or "unknown"
+    flags = set(fields.get("flags\t\t", fields.get("flags\t", "")).split())
+    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
+    return f"{name} ({' '.join(f for f in wanted if f in flags) or 'no AVX2'})"
+
+
 def machine() -> dict[str, Any]:
-    """Where the numbers were measured."""
+    """Where the numbers were measured: platform, CPU, whether TensorFlow was asked for oneDNN, load."""
+    from fswap.tensorflow_env import onednn_setting
+
     return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
+            "cpu": cpu_model(), "tf_enable_onednn_opts": onednn_setting(),
             "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()]}
 
 

@@ -5,13 +5,19 @@ bench.quality compares configurations at equal training seconds, so a configurat
 more gets fewer iterations into each checkpoint; this says how many fewer and which losses cost what.
 
 Usage: python -m bench.quality_cost [--pair varied] [--configs default,baseline,...] [--steps 9]
-Writes bench/results/quality_cost.json (with the load average).
+                                   [--onednn inherit|both] [--name quality_cost]
+Writes bench/results/<name>.json (with the load average). `--onednn both` times every configuration twice,
+in child processes with TensorFlow's oneDNN kernels off and on (TF_ENABLE_ONEDNN_OPTS=0/1, alternating), and
+reports the speed-up of each (fswap.tensorflow_env turns them on by default on x86-64).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -68,23 +74,50 @@ def cost(pair: str, config: str, steps: int, warmup: int = 3) -> dict[str, Any]:
             "load_average_1": round(os.getloadavg()[0], 2)}
 
 
+def cost_in_child(pair: str, config: str, steps: int, onednn: str) -> dict[str, Any]:
+    """`cost` in a fresh process whose TensorFlow starts with TF_ENABLE_ONEDNN_OPTS=`onednn`."""
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": onednn, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, "-m", "bench.quality_cost", "--child", config, "--pair", pair,
+                           "--steps", str(steps)], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"bench.quality_cost child {config} (oneDNN {onednn}) failed:\n"
+                         f"{done.stderr[-3000:]}")
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "onednn": onednn}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pair", default="varied", choices=list(quality.PAIRS))
     parser.add_argument("--configs", default="default,baseline," + ",".join(VARIANTS))
     parser.add_argument("--steps", type=int, default=9)
+    parser.add_argument("--onednn", default="inherit", choices=("inherit", "both"),
+                        help="inherit: as this process; both: each configuration with oneDNN off, then on")
+    parser.add_argument("--name", default="quality_cost", help="results file bench/results/<name>.json")
+    parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     quality.CONFIGS.update(VARIANTS)
+    if args.child:
+        print(json.dumps(cost(args.pair, args.child, args.steps)))
+        return
     start = machine()
-    results = {}
+    results: dict[str, dict[str, Any]] = {}
     for config in args.configs.split(","):
-        results[config] = cost(args.pair, config, args.steps)
-        print(config, results[config], flush=True)
+        if args.onednn == "both":
+            off = cost_in_child(args.pair, config, args.steps, "0")
+            on = cost_in_child(args.pair, config, args.steps, "1")
+            results[f"{config}@onednn_off"], results[config] = off, on
+            on["onednn_speedup"] = round(off["step_s"] / on["step_s"], 2)
+            print(config, off, on, flush=True)
+        else:
+            results[config] = cost(args.pair, config, args.steps)
+            print(config, results[config], flush=True)
     base = results.get("baseline", {}).get("step_s")
-    for row in results.values():
-        row["step_vs_baseline"] = round(row["step_s"] / base, 2) if base else None
-    emit("quality_cost", {"pair": args.pair, "steps": args.steps, "configs": results,
-                          "machine_at_start": start, "machine_at_end": machine()})
+    base_off = results.get("baseline@onednn_off", {}).get("step_s")
+    for key, row in results.items():
+        ref = base_off if key.endswith("@onednn_off") else base
+        row["step_vs_baseline"] = round(row["step_s"] / ref, 2) if ref else None
+    emit(args.name, {"pair": args.pair, "steps": args.steps, "onednn": args.onednn, "configs": results,
+                     "machine_at_start": start, "machine_at_end": machine()})
 
 
 if __name__ == "__main__":

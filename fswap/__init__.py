@@ -1,7 +1,9 @@
 """fswap: a plugin-based face-swap framework (the faceswap-GAN method on TensorFlow 2 / Keras 3).
 
 Public API for plugin authors: `hookimpl`, `ComponentSpec`, `Kind`, the value types and Protocols,
-the option helpers and the errors. Importing fswap never imports TensorFlow.
+the option helpers and the errors. Importing fswap never imports TensorFlow; it does ask TensorFlow, if it
+is imported later, for its oneDNN kernels on x86-64 CPUs (fswap.tensorflow_env: TensorFlow 2.21 uses them by
+default only on AVX-512/AMX CPUs, and training is ~1.7× slower without them).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ from fswap.errors import (
     WeightsError,
 )
 from fswap.options import component, component_list, option
+from fswap.tensorflow_env import prefer_onednn
+
+prefer_onednn()  # before anything imports TensorFlow (none of the imports above does)
 
 __version__ = "0.1.0"
 

@@ -76,8 +76,10 @@ def source_digest(model_dir: Path, direction: str) -> str:
     return digest.hexdigest()
 
 
-def export_metadata(generator: Any, model_dir: Path, direction: str) -> dict[str, str]:
-    """The string metadata stored with an export (ONNX metadata_props take strings only)."""
+def export_metadata(generator: Any, model_dir: Path, direction: str, digest: str | None = None
+                    ) -> dict[str, str]:
+    """The string metadata stored with an export (ONNX metadata_props take strings only); `digest` is the
+    networks' `source_digest` when the caller has computed it already."""
     r, channels = generator.resolution, generator.condition_channels
     inputs = f"faces: uint8 BGR (N, {r}, {r}, 3)"
     if channels:
@@ -89,7 +91,7 @@ def export_metadata(generator: Any, model_dir: Path, direction: str) -> dict[str
         "condition_channels": str(channels),
         "inputs": inputs,
         "outputs": f"alpha: float32 (N, {r}, {r}) in [0, 1]; bgr: uint8 (N, {r}, {r}, 3)",
-        "source_digest": source_digest(model_dir, direction),
+        "source_digest": digest if digest is not None else source_digest(model_dir, direction),
         "model_json": json.dumps(generator.metadata, sort_keys=True),
         "provenance": PROVENANCE,
     }
@@ -125,15 +127,17 @@ def serving_function(generator: Any) -> Any:
     return serve
 
 
-def export_generator(model_dir: Path, direction: str, fmt: str, output: Path | None = None) -> Path:
+def export_generator(model_dir: Path, direction: str, fmt: str, output: Path | None = None, *,
+                     digest: str | None = None) -> Path:
     """Write `direction`'s generator of the saved model in `model_dir` as `fmt` (atomically: a failed export
-    leaves an earlier one as it was); returns the path written."""
+    leaves an earlier one as it was); returns the path written. `digest`: the networks' `source_digest`, if
+    the caller has it (so the files are not read twice)."""
     from fswap.model.generator import FaceGenerator
 
     _check(direction, fmt)
     out = Path(output) if output is not None else export_path(model_dir, direction, fmt)
     generator = FaceGenerator.load(Path(model_dir), direction)
-    metadata = export_metadata(generator, Path(model_dir), direction)
+    metadata = export_metadata(generator, Path(model_dir), direction, digest)
     serve = serving_function(generator)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -308,5 +312,5 @@ def load_onnx_generator(model_dir: Path, direction: str, *, batch_size: int = 16
     if recorded != current:
         why = "no ONNX export yet" if recorded is None else "the networks changed since the last export"
         log.info("%s: %s; exporting %s", model_dir, why, direction)
-        export_generator(model_dir, direction, "onnx", path)
+        export_generator(model_dir, direction, "onnx", path, digest=current)
     return OnnxGenerator(path, batch_size=batch_size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -62,6 +63,15 @@ def rows_to_detections(
     return out
 
 
+class QuietRetracing(logging.Filter):
+    """Drops TensorFlow's "… triggered tf.function retracing" warning. mtcnn's networks get one input size per
+    pyramid level and frame size, so Keras' predict retraces by design (each trace is kept and reused); the
+    warning only adds a paragraph of noise to fswap's output. Other TensorFlow records pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "tf.function retracing" not in record.getMessage()
+
+
 class MtcnnDetector:
     """The `mtcnn` detector built once; `detect` groups frames by size and runs them as batches."""
 
@@ -109,7 +119,12 @@ class MtcnnDetector:
         return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
     def _run(self, images: list[np.ndarray], min_face: int) -> np.ndarray:
-        rows = self._mtcnn.detect_faces(
-            images, output_type="numpy", box_format="xywh", min_face_size=min_face, **self._kwargs
-        )
+        tf_logger, quiet = logging.getLogger("tensorflow"), QuietRetracing()
+        tf_logger.addFilter(quiet)  # only while mtcnn runs
+        try:
+            rows = self._mtcnn.detect_faces(
+                images, output_type="numpy", box_format="xywh", min_face_size=min_face, **self._kwargs
+            )
+        finally:
+            tf_logger.removeFilter(quiet)
         return np.asarray(rows, dtype=np.float64).reshape(-1, 16)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import attrs
@@ -97,3 +98,25 @@ def test_large_min_face_size_still_detects_and_filters() -> None:
     assert len(found) == 1 and abs(found[0].landmarks[0][0] - 203.5) < 3
     (none,) = MtcnnDetector(MtcnnConfig(min_face_size=200)).detect([astronaut])
     assert none == []
+
+
+class _RetracingMtcnn:
+    """Stands in for mtcnn.MTCNN: logs what Keras' predict logs on a new input size, and one other warning."""
+
+    def detect_faces(self, images: list[np.ndarray], **_kwargs: object) -> np.ndarray:
+        tf_logger = logging.getLogger("tensorflow")
+        tf_logger.warning("5 out of the last 9 calls to <function predict> triggered tf.function retracing.")
+        tf_logger.warning("something else went wrong")
+        return np.zeros((0, 16))
+
+
+def test_run_hides_only_the_retracing_warning_and_only_while_mtcnn_runs(
+        caplog: pytest.LogCaptureFixture) -> None:
+    detector = object.__new__(MtcnnDetector)  # no mtcnn/TensorFlow import: its networks are not needed
+    detector._mtcnn, detector._kwargs = _RetracingMtcnn(), {}
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        rows = detector._run([np.zeros((8, 8, 3), np.uint8)], min_face=20)
+        logging.getLogger("tensorflow").warning("later: triggered tf.function retracing")
+    assert rows.shape == (0, 16)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == ["something else went wrong", "later: triggered tf.function retracing"]

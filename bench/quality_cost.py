@@ -7,7 +7,7 @@ more gets fewer iterations into each checkpoint; this says how many fewer and wh
 Usage: python -m bench.quality_cost [--pair varied] [--configs default,baseline,...] [--steps 9]
                                    [--onednn inherit|both] [--name quality_cost]
 Writes bench/results/<name>.json (with the load average). `--onednn both` times every configuration twice,
-in child processes with TensorFlow's oneDNN kernels off and on (TF_ENABLE_ONEDNN_OPTS=0/1, alternating), and
+in child processes with TensorFlow's oneDNN kernels off, then on (TF_ENABLE_ONEDNN_OPTS=0, then 1), and
 reports the speed-up of each (fswap.tensorflow_env turns them on by default on x86-64).
 """
 

@@ -3,7 +3,7 @@
 Public API for plugin authors: `hookimpl`, `ComponentSpec`, `Kind`, the value types and Protocols,
 the option helpers and the errors. Importing fswap never imports TensorFlow; it does ask TensorFlow, if it
 is imported later, for its oneDNN kernels on x86-64 CPUs (fswap.tensorflow_env: TensorFlow 2.21 uses them by
-default only on AVX-512/AMX CPUs, and training is ~1.7× slower without them).
+default only on AVX-512/AMX CPUs; without them training was 1.75–2.17× slower on an AVX2 CPU).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 TensorFlow 2.21 turns its oneDNN kernels on by default only on x86 CPUs with AVX-512 VNNI/BF16 or AMX. On
 other x86 CPUs (AVX2 machines such as AMD EPYC or most desktops) it falls back to its Eigen kernels, whose
 convolution gradients are several times slower: on a 2-core AVX2 EPYC the fast recipe's train step took
-1.19 s with them and 0.69 s with oneDNN, and the 5×5 output heads' filter gradients alone went from
-~130 ms to ~28 ms (bench.quality_cost --onednn both, docs/performance.md). So fswap asks for oneDNN on every
+1.37 s with them and 0.63 s with oneDNN (bench.quality_cost --onednn both, docs/performance.md), and a
+5×5 output head's forward and backward alone ~133 ms against ~28 ms. So fswap asks for oneDNN on every
 x86-64 CPU unless the user set `TF_ENABLE_ONEDNN_OPTS` themselves; oneDNN changes results only by
 float32 rounding (TensorFlow's own note says so when it starts).
 

@@ -26,9 +26,10 @@ def cpu_model() -> str:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return platform.processor() or "unknown"
-    fields = dict(line.split(":", 1) for line in text.splitlines()[:40] if ":" in line)
-    name = fields.get("model name\t", fields.get("model name", "")).strip() or "unknown"
-    flags = set(fields.get("flags\t\t", fields.get("flags\t", "")).split())
+    pairs = (line.split(":", 1) for line in text.splitlines()[:40] if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in pairs}
+    name = fields.get("model name") or "unknown"
+    flags = set(fields.get("flags", "").split())
     wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
     return f"{name} ({' '.join(f for f in wanted if f in flags) or 'no AVX2'})"
 

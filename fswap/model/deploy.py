@@ -76,10 +76,9 @@ def source_digest(model_dir: Path, direction: str) -> str:
     return digest.hexdigest()
 
 
-def export_metadata(generator: Any, model_dir: Path, direction: str, digest: str | None = None
-                    ) -> dict[str, str]:
+def export_metadata(generator: Any, direction: str, digest: str) -> dict[str, str]:
     """The string metadata stored with an export (ONNX metadata_props take strings only); `digest` is the
-    networks' `source_digest` when the caller has computed it already."""
+    networks' `source_digest`."""
     r, channels = generator.resolution, generator.condition_channels
     inputs = f"faces: uint8 BGR (N, {r}, {r}, 3)"
     if channels:
@@ -91,7 +90,7 @@ def export_metadata(generator: Any, model_dir: Path, direction: str, digest: str
         "condition_channels": str(channels),
         "inputs": inputs,
         "outputs": f"alpha: float32 (N, {r}, {r}) in [0, 1]; bgr: uint8 (N, {r}, {r}, 3)",
-        "source_digest": digest if digest is not None else source_digest(model_dir, direction),
+        "source_digest": digest,
         "model_json": json.dumps(generator.metadata, sort_keys=True),
         "provenance": PROVENANCE,
     }
@@ -137,7 +136,9 @@ def export_generator(model_dir: Path, direction: str, fmt: str, output: Path | N
     _check(direction, fmt)
     out = Path(output) if output is not None else export_path(model_dir, direction, fmt)
     generator = FaceGenerator.load(Path(model_dir), direction)
-    metadata = export_metadata(generator, Path(model_dir), direction, digest)
+    if digest is None:
+        digest = source_digest(Path(model_dir), direction)
+    metadata = export_metadata(generator, direction, digest)
     serve = serving_function(generator)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

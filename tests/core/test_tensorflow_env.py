@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from fswap.tensorflow_env import ONEDNN_VARIABLE, onednn_setting, prefer_onednn
+from fswap.tensorflow_env import ONEDNN_VARIABLE, X86_64, onednn_setting, prefer_onednn
 
 
 def test_unset_on_x86_64_is_set_to_one() -> None:
@@ -41,7 +41,7 @@ def _onednn_in_effect(env: dict[str, str]) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.skipif(platform.machine().lower() not in {"x86_64", "amd64"}, reason="x86-64 only")
+@pytest.mark.skipif(platform.machine().lower() not in X86_64, reason="x86-64 only")
 def test_importing_fswap_first_gives_tensorflow_onednn_and_zero_turns_it_off() -> None:
     """TensorFlow 2.21 leaves oneDNN off on AVX2-only CPUs; `import fswap` must turn it on before TF starts,
     and an explicit TF_ENABLE_ONEDNN_OPTS=0 must still win."""

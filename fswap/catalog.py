@@ -9,7 +9,7 @@ import attrs
 
 from fswap.components import ComponentSpec, Kind, Provider
 from fswap.errors import ComponentNotFoundError, PluginError
-from fswap.hookspecs import REGISTRATION_HOOKS
+from fswap.hookspecs import REGISTRATION_HOOK
 from fswap.plugins import DISABLE_ENV, PluginManager
 
 
@@ -30,35 +30,28 @@ class Catalog:
 
     @classmethod
     def from_plugin_manager(cls, pm: PluginManager) -> Catalog:
+        """Every spec the plugins' `fswap_register_components` hooks return; a malformed answer is a
+        PluginError naming the plugin, its distribution and the switch that disables it."""
         catalog = cls()
-        for hook_name, kinds in REGISTRATION_HOOKS.items():
-            hook = getattr(pm.hook, hook_name)
-            for impl in hook.get_hookimpls():
-                provider = pm.provider_of(impl.plugin_name)
-                try:
-                    specs = impl.function() or []
-                except Exception as exc:
-                    raise PluginError(
-                        f"plugin '{impl.plugin_name}' ({provider}) raised in {hook_name}: "
-                        f"{type(exc).__name__}: {exc}. Disable it with {DISABLE_ENV}={impl.plugin_name}"
-                    ) from exc
-                if not isinstance(specs, list | tuple):
-                    raise PluginError(
-                        f"plugin '{impl.plugin_name}' ({provider}) returned {type(specs).__name__} from "
-                        f"{hook_name}; expected a list of ComponentSpec"
-                    )
-                for spec in specs:
-                    if not isinstance(spec, ComponentSpec):
-                        raise PluginError(
-                            f"plugin '{impl.plugin_name}' ({provider}) returned {type(spec).__name__} from "
-                            f"{hook_name}; expected ComponentSpec"
-                        )
-                    if spec.kind not in kinds:
-                        raise PluginError(
-                            f"plugin '{impl.plugin_name}' ({provider}) returned {spec.kind} "
-                            f"'{spec.name}' from {hook_name}, which takes only {', '.join(kinds)}"
-                        )
-                    catalog.add(spec, provider)
+        hook = getattr(pm.hook, REGISTRATION_HOOK)
+        for impl in hook.get_hookimpls():
+            provider = pm.provider_of(impl.plugin_name)
+            who = f"plugin '{impl.plugin_name}' ({provider})"
+            try:
+                specs = impl.function() or []
+            except Exception as exc:
+                raise PluginError(
+                    f"{who} raised in {REGISTRATION_HOOK}: {type(exc).__name__}: {exc}. "
+                    f"Disable it with {DISABLE_ENV}={impl.plugin_name}"
+                ) from exc
+            if not isinstance(specs, list | tuple):
+                raise PluginError(f"{who} returned {type(specs).__name__} from {REGISTRATION_HOOK}; "
+                                  "expected a list of ComponentSpec (fswap.declared(module, ...))")
+            for spec in specs:
+                if not isinstance(spec, ComponentSpec):
+                    raise PluginError(f"{who} returned {type(spec).__name__} from {REGISTRATION_HOOK}; "
+                                      "expected ComponentSpec (fswap.declared(module, ...))")
+                catalog.add(spec, provider)
         return catalog
 
     def add(self, spec: ComponentSpec, provider: Provider) -> None:

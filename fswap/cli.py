@@ -18,7 +18,10 @@ from fswap.catalog import Catalog
 from fswap.components import Kind
 from fswap.config import load_pipeline
 from fswap.errors import FswapError
+from fswap.kinds import info
 from fswap.logs import LEVEL_ENV, LEVELS, choose_level, cli_logging
+from fswap.plugin_docs import TOPICS
+from fswap.plugin_docs import render as render_docs
 from fswap.plugins import PluginManager, make_plugin_manager
 from fswap.schema import option_rows, render_reference
 
@@ -247,6 +250,7 @@ def plugins_show(session: Session, kind: str, name: str) -> None:
     if entry.spec.aliases:
         click.echo(f"aliases: {', '.join(entry.spec.aliases)}")
     click.echo(f"factory: {entry.spec.factory}")
+    click.echo(f"contract: {info(entry.spec.kind).builds} (`fswap docs contracts`)")
     for row in option_rows(entry.spec.config):
         click.echo(f"  {row['name']} ({row['type']}, default {row['default']}): {row['help']}")
 
@@ -256,6 +260,16 @@ def plugins_show(session: Session, kind: str, name: str) -> None:
 def schema(session: Session) -> None:
     """Print the pipeline.toml reference generated from the config classes (Markdown)."""
     click.echo(render_reference(session.catalog), nl=False)
+
+
+@cli.command("docs")
+@click.argument("topic", type=click.Choice(list(TOPICS)), metavar="TOPIC")
+def docs_command(topic: str) -> None:
+    """Print the plugin author's reference, generated from the installed fswap (Markdown).
+
+    TOPIC: contracts (what each kind's component receives and returns), hooks (every hook a plugin may
+    implement) or declare (declaring a component; migrating a plugin from fswap 0.1)."""
+    click.echo(render_docs(topic), nl=False)
 
 
 @cli.group()

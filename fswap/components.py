@@ -189,86 +189,160 @@ class TrackedFace:
 
 @runtime_checkable
 class Detector(Protocol):
-    """Finds faces. `detect` takes a batch of BGR uint8 frames and returns, per frame, its detections."""
+    """Finds faces in whole frames."""
 
-    def detect(self, frames: Sequence[np.ndarray]) -> list[list[Detection]]: ...
+    def detect(self, frames: Sequence[np.ndarray]) -> list[list[Detection]]:
+        """Detect the faces of a batch of frames.
+
+        frames: BGR uint8 arrays of shape (H, W, 3), any size, possibly of different sizes; a frame may
+            hold no face (fswap's contract check feeds a blank grey frame and expects none). Do not modify
+            them.
+        returns: one list per frame, in order: that frame's faces as Detections in frame pixels (box
+            (x, y, w, h) with w, h > 0; confidence in [0, 1]; 5 or 68 landmarks inside the frame).
+        """
+        ...
 
 
 @runtime_checkable
 class Aligner(Protocol):
-    """Turns a detection into an aligned crop (and may refine landmarks, e.g. to 68 points)."""
+    """Turns a detection into an aligned square crop (and may refine the landmarks, e.g. to 68 points)."""
 
     size: int
+    """Side of the crops it makes, in pixels (e.g. 256)."""
 
-    def align(self, frame: np.ndarray, detection: Detection) -> AlignedFace: ...
+    def align(self, frame: np.ndarray, detection: Detection) -> AlignedFace:
+        """Align one detected face.
+
+        frame: the BGR uint8 (H, W, 3) frame the detection was made on (not modified).
+        detection: one Detection of that frame, in frame pixels.
+        returns: an AlignedFace whose `image` is a `size`×`size` BGR uint8 crop, `matrix` the 2×3 float
+            affine frame→crop (crop = matrix · [x, y, 1]), `landmarks` 5 or 68 points in frame pixels.
+        """
+        ...
 
 
 @runtime_checkable
 class MaskGenerator(Protocol):
-    """Makes a float32 mask in [0, 1] of shape (size, size) for an aligned face from its landmarks."""
+    """Makes a mask of an aligned face from its landmarks (e.g. the face hull, the eyes, the mouth)."""
 
-    def generate(self, face: AlignedFace) -> np.ndarray: ...
+    def generate(self, face: AlignedFace) -> np.ndarray:
+        """The mask of one face.
+
+        face: an AlignedFace (crop `face.size` pixels; `face.crop_landmarks` in crop pixels).
+        returns: float32 array of shape (face.size, face.size), values in [0, 1] (1 = inside the region).
+        """
+        ...
 
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Identity embeddings of aligned face crops: (N, dim) float32; smaller `distance` = same person."""
+    """Identity embeddings of aligned face crops; smaller distance = more likely the same person."""
 
     dim: int
+    """Length of one embedding."""
 
-    def embed(self, faces: Sequence[np.ndarray]) -> np.ndarray: ...
+    def embed(self, faces: Sequence[np.ndarray]) -> np.ndarray:
+        """Embed a batch of aligned crops.
 
-    def distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: ...
+        faces: BGR uint8 crops of shape (S, S, 3), as an aligner makes them (any S; resize inside).
+        returns: float32 array of shape (len(faces), dim), finite.
+        """
+        ...
+
+    def distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Distances between embeddings.
+
+        a, b: float32 arrays of shape (N, dim) and (N, dim) or (dim,) (broadcast).
+        returns: float array of shape (N,), ≥ 0; 0 for identical embeddings.
+        """
+        ...
 
 
 @runtime_checkable
 class Tracker(Protocol):
-    """Follows faces over a video. `update` is called once per frame with that frame's detections
-    (None when detection was skipped on this frame) and returns the faces to use."""
+    """Follows faces across the frames of one video and smooths their boxes and landmarks."""
 
-    def update(self, frame_index: int, detections: list[Detection] | None) -> list[TrackedFace]: ...
+    def update(self, frame_index: int, detections: list[Detection] | None) -> list[TrackedFace]:
+        """Advance to one frame.
 
-    def reset(self) -> None: ...
+        frame_index: the frame's index in the video; it increases from call to call (a `reset` at a cut does
+            not restart it).
+        detections: that frame's Detections in frame pixels, or None when detection was skipped on this
+            frame (the tracker predicts).
+        returns: the faces to swap on this frame, each with a stable `track_id` (the same person keeps
+            it across frames) and its smoothed Detection; `observed` is False when predicted.
+        """
+        ...
+
+    def reset(self) -> None:
+        """Forget every track (called before a new video or after a cut)."""
+        ...
 
 
 @runtime_checkable
 class ColorTransfer(Protocol):
-    """Matches the colours of `generated` to `reference` (both BGR uint8 crops) inside `mask`."""
+    """Matches the colours of a generated face to the face it replaces, before blending."""
 
-    def transfer(self, generated: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray: ...
+    def transfer(self, generated: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Recolour one generated crop.
+
+        generated: the model's BGR uint8 output, shape (R, R, 3) at the model resolution R.
+        reference: the source crop it replaces, BGR uint8 (R, R, 3), the same pixels of the frame.
+        mask: float32 (R, R) in [0, 1], the model's α (where the generated face will be pasted).
+        returns: BGR uint8 (R, R, 3); the inputs are not modified.
+        """
+        ...
 
 
 @runtime_checkable
 class Blender(Protocol):
-    """Composites a generated crop into the frame.
-
-    `generated` is the BGR uint8 crop, `alpha` the model's (size, size) float mask in [0, 1], `matrix`
-    the 2×3 frame→crop transform. Returns the new frame (the input frame is not modified).
-    """
+    """Composites a generated crop back into its frame."""
 
     def blend(
         self, frame: np.ndarray, generated: np.ndarray, alpha: np.ndarray, matrix: np.ndarray
-    ) -> np.ndarray: ...
+    ) -> np.ndarray:
+        """Paste one generated face into a frame.
+
+        frame: the BGR uint8 (H, W, 3) frame (already holding earlier faces of this frame); not modified.
+        generated: BGR uint8 (R, R, 3) at the model resolution R (after colour transfer).
+        alpha: float32 (R, R) in [0, 1], the model's mask (2-D, no channel axis): 1 = use the generated
+            pixel, 0 = keep the frame's.
+        matrix: 2×3 float64 affine frame→crop of this face at resolution R, with the ROI coverage folded
+            in (crop = matrix · [x, y, 1]); warp the crop back with its inverse.
+        returns: a new BGR uint8 (H, W, 3) frame, equal to `frame` wherever alpha is 0 (the contract check
+            verifies this over the whole frame, not only near the face).
+        """
+        ...
 
 
 @runtime_checkable
 class Writer(Protocol):
-    """Writes frames to an output; `open` returns a session that writes to a temporary name and only
-    appears under the final name when `close()` succeeds (`abort()` removes the partial output)."""
+    """Writes the converted frames to an output (a video file, an image sequence, …)."""
 
-    def open(self, path: Any, *, fps: float, size: tuple[int, int], audio_source: Any | None) -> Any: ...
+    def open(self, path: Any, *, fps: float, size: tuple[int, int], audio_source: Any | None) -> Any:
+        """Start one output.
+
+        path: the final output path (a pathlib.Path).
+        fps: frames per second of the source. size: (width, height) of every frame.
+        audio_source: the path of the source video whose audio to carry over, or None.
+        returns: a session with `write(frame)` (BGR uint8 (height, width, 3)), `close()` (returns the
+            final path; the output appears there only now, atomically) and `abort()` (removes the partial
+            output).
+        """
+        ...
 
 
 @runtime_checkable
 class LayerFactory(Protocol):
-    """Normalization, attention and upsampling components: the builders call the factory object with the
-    channel count and a unique layer name and get a Keras layer (see fswap.model for the exact contract)."""
+    """Normalization, attention and upsampling components: a block factory the model builders call while
+    they build the Keras networks (see fswap.model.contracts for the extra keyword arguments)."""
 
-    def __call__(self, channels: int, *, name: str) -> Any: ...
+    def __call__(self, channels: int, *, name: str) -> Any:
+        """Make the block for one place in the network.
 
-
-@runtime_checkable
-class LossTerm(Protocol):
-    """A weighted training loss (see fswap.train.losses for the context object it receives)."""
-
-    weight: float
+        channels: feature channels of the block's input (upsampling: filters of its output).
+        name: a unique layer name to use (or prefix) so saved models reload.
+        returns: normalization/attention: a Keras layer keeping the input shape, or None for no layer;
+            upsampling: a list of layers doubling height and width.
+        """
+        ...

@@ -23,64 +23,14 @@ hookspec = pluggy.HookspecMarker("fswap")
 
 
 @hookspec
-def fswap_register_detectors() -> list[ComponentSpec]:
-    """Register face detectors (kind ``detector``).
+def fswap_register_components() -> list[ComponentSpec]:
+    """Register components of any kind (detectors, aligners, losses, blenders, …; see fswap.kinds).
 
-    Called once when the catalog is built. Return specs whose factory builds an object with
-    ``detect(frames) -> list[list[Detection]]``. Example: ``ComponentSpec(kind="detector", name="mtcnn",
-    factory="fswap_mtcnn.detector:MtcnnDetector", config=MtcnnConfig)``.
+    Called once when the catalog is built. Return the specs of the plugin's components, normally
+    ``fswap.declared(config_module, ...)``: every config class those modules declare with
+    ``@fswap.declare(kind, name, factory=...)``. The factory named in a spec is imported only when a
+    pipeline uses the component, so this hook must not import TensorFlow, Keras, PyTorch or OpenCV.
     """
-
-
-@hookspec
-def fswap_register_aligners() -> list[ComponentSpec]:
-    """Register aligners (kind ``aligner``): detection → aligned crop with its 2×3 matrix and landmarks."""
-
-
-@hookspec
-def fswap_register_mask_generators() -> list[ComponentSpec]:
-    """Register mask generators (kind ``mask_generator``): aligned face → float mask in [0, 1]."""
-
-
-@hookspec
-def fswap_register_embedders() -> list[ComponentSpec]:
-    """Register identity embedders (kind ``embedder``): aligned crops → (N, dim) embeddings."""
-
-
-@hookspec
-def fswap_register_trackers() -> list[ComponentSpec]:
-    """Register trackers (kind ``tracker``) that follow and smooth faces across video frames."""
-
-
-@hookspec
-def fswap_register_losses() -> list[ComponentSpec]:
-    """Register training loss terms (kind ``loss``); each config carries its weight."""
-
-
-@hookspec
-def fswap_register_normalizations() -> list[ComponentSpec]:
-    """Register normalization layers (kind ``normalization``) used by the model builders."""
-
-
-@hookspec
-def fswap_register_layers() -> list[ComponentSpec]:
-    """Register network blocks: attention blocks (kind ``attention``) and upsampling blocks
-    (kind ``upsampling``) the model builders insert where the architecture calls for them."""
-
-
-@hookspec
-def fswap_register_blenders() -> list[ComponentSpec]:
-    """Register blenders (kind ``blender``) that composite a generated face back into the frame."""
-
-
-@hookspec
-def fswap_register_color_transfers() -> list[ComponentSpec]:
-    """Register colour transfers (kind ``color_transfer``) applied to generated faces before blending."""
-
-
-@hookspec
-def fswap_register_writers() -> list[ComponentSpec]:
-    """Register output writers (kind ``writer``): video files, image sequences, …"""
 
 
 @hookspec
@@ -116,17 +66,14 @@ def fswap_pipeline_built(pipeline: Any) -> None:
     """
 
 
-REGISTRATION_HOOKS: dict[str, tuple[str, ...]] = {
-    "fswap_register_detectors": ("detector",),
-    "fswap_register_aligners": ("aligner",),
-    "fswap_register_mask_generators": ("mask_generator",),
-    "fswap_register_embedders": ("embedder",),
-    "fswap_register_trackers": ("tracker",),
-    "fswap_register_losses": ("loss",),
-    "fswap_register_normalizations": ("normalization",),
-    "fswap_register_layers": ("attention", "upsampling"),
-    "fswap_register_blenders": ("blender",),
-    "fswap_register_color_transfers": ("color_transfer",),
-    "fswap_register_writers": ("writer",),
-}
-"""Which kinds each registration hook may return (a spec of another kind is a plugin error)."""
+REGISTRATION_HOOK = "fswap_register_components"
+"""The hook every component is registered through."""
+
+RETIRED_HOOKS: tuple[str, ...] = (
+    "fswap_register_detectors", "fswap_register_aligners", "fswap_register_mask_generators",
+    "fswap_register_embedders", "fswap_register_trackers", "fswap_register_losses",
+    "fswap_register_normalizations", "fswap_register_layers", "fswap_register_blenders",
+    "fswap_register_color_transfers", "fswap_register_writers",
+)
+"""The per-kind registration hooks of fswap 0.1, replaced by fswap_register_components (one hook for
+every kind: eleven hooks of one shape said nothing the spec's own `kind` does not)."""

@@ -134,7 +134,21 @@ def _check_hook_names(pm: PluginManager) -> None:
             if impl.optionalhook:
                 continue
             provider = pm.provider_of(impl.plugin_name)
+            if hook_name in hookspecs.RETIRED_HOOKS:
+                raise PluginError(
+                    f"plugin '{impl.plugin_name}' ({provider}) implements '{hook_name}', a registration hook "
+                    f"of fswap 0.1; fswap {_version()} registers every kind through "
+                    f"{hookspecs.REGISTRATION_HOOK}: declare each config class with @fswap.declare(kind, "
+                    "name, factory=...) and return fswap.declared(module) (`fswap docs declare` shows the "
+                    f"migration). Disable it with {DISABLE_ENV}={impl.plugin_name}"
+                )
             raise PluginError(
                 f"plugin '{impl.plugin_name}' ({provider}) implements '{hook_name}', which is not an fswap "
-                f"hook (see docs/plugins/hooks.md). Disable it with {DISABLE_ENV}={impl.plugin_name}"
+                f"hook (`fswap docs hooks` lists them). Disable it with {DISABLE_ENV}={impl.plugin_name}"
             )
+
+
+def _version() -> str:
+    from fswap import __version__
+
+    return __version__

@@ -37,7 +37,9 @@ from fswap.components import (
     Provider,
     TrackedFace,
 )
+from fswap.declaration import spec_of
 from fswap.errors import FswapError, PluginError
+from fswap.kinds import missing_members
 from fswap.options import help_of
 
 __all__ = [
@@ -185,11 +187,15 @@ class _Checker:
                      f"was given a {type(config).__name__} config; expected {self.spec.config.__name__}")
         factory = self.spec.load_factory()
         try:
-            return factory(config)
+            built = factory(config)
         except FswapError:
             raise
         except Exception as exc:
             raise self.fail(f"failed to build from its config: {type(exc).__name__}: {exc}") from exc
+        missing = missing_members(kind, built)
+        self.require(not missing, f"built a {type(built).__name__} without {', '.join(missing)} "
+                     f"(the {kind} Protocol; `fswap docs contracts`)")
+        return built
 
     def call(self, what: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
@@ -228,13 +234,17 @@ def _heavy_imports_of(module: str) -> tuple[str, ...]:
 # -- the spec ----------------------------------------------------------------------------------------------
 
 
-def check_spec(spec: ComponentSpec, *, registration_module: str | None = None) -> None:
-    """The static contract: a valid spec, a frozen attrs config constructible with its defaults and with
-    help on every option, an importable factory, and a registration module that imports no TensorFlow,
-    Keras, PyTorch or OpenCV (checked in a fresh interpreter). `registration_module` defaults to the
-    top-level package of the config class (the package whose `__init__` registers the spec)."""
+def check_spec(spec: ComponentSpec | type, *, registration_module: str | None = None) -> ComponentSpec:
+    """The static contract of a spec, or of a config class declared with `@fswap.declare` (every check here
+    takes either; this returns the spec): a valid spec, a frozen attrs config constructible with its
+    defaults and with help on every option, an importable factory, and a registration module that imports
+    no TensorFlow, Keras, PyTorch or OpenCV (checked in a fresh interpreter). `registration_module`
+    defaults to the top-level package of the config class (the package whose `__init__` registers it)."""
+    declared = spec_of(spec) if isinstance(spec, type) else None
+    spec = declared or spec
     if not isinstance(spec, ComponentSpec):
-        raise PluginError(f"expected a fswap.ComponentSpec, received {_type_name(spec)}")
+        raise PluginError(f"expected a fswap.ComponentSpec or a config class declared with @fswap.declare, "
+                          f"received {_type_name(spec)}")
     check = _Checker(spec)
     try:
         config = spec.config()
@@ -267,6 +277,7 @@ def check_spec(spec: ComponentSpec, *, registration_module: str | None = None) -
             f"registration module {module} imports {', '.join(heavy)}; keep heavy imports in the factory's "
             "module so `fswap plugins list` and `fswap validate` stay fast"
         )
+    return spec
 
 
 # -- extraction --------------------------------------------------------------------------------------------
@@ -315,7 +326,7 @@ def check_detector(
     list per frame of Detections with a positive box, a confidence in [0, 1] and 5 or 68 landmarks inside
     the frame in fswap's order, without modifying the frames. With the default frames (or
     `expect_faces=True`) every portrait must yield a face. Returns the detections."""
-    check_spec(spec)
+    spec = check_spec(spec)
     check = _Checker(spec)
     detector = check.build(config, Kind.DETECTOR)
     check.require(callable(getattr(detector, "detect", None)), "has no detect(frames) method")
@@ -350,7 +361,7 @@ def check_detector(
 def check_aligner(spec: ComponentSpec, *, config: Any = None) -> AlignedFace:
     """Align the sample face and check the AlignedFace: a size×size BGR uint8 crop (size = `aligner.size`),
     a finite 2×3 matrix and landmarks that land inside the crop in the right order."""
-    check_spec(spec)
+    spec = check_spec(spec)
     check = _Checker(spec)
     aligner = check.build(config, Kind.ALIGNER)
     size = getattr(aligner, "size", None)
@@ -377,7 +388,7 @@ def check_aligner(spec: ComponentSpec, *, config: Any = None) -> AlignedFace:
 def check_mask_generator(spec: ComponentSpec, *, config: Any = None, points: int = 5) -> np.ndarray:
     """Generate a mask for the aligned sample face (with 5 or 68 landmarks) and check it is a float32
     (size, size) array in [0, 1] that marks something."""
-    check_spec(spec)
+    spec = check_spec(spec)
     check = _Checker(spec)
     generator = check.build(config, Kind.MASK_GENERATOR)
     face = sample_aligned_face("astronaut", points=points)
@@ -394,7 +405,7 @@ def check_mask_generator(spec: ComponentSpec, *, config: Any = None, points: int
 def check_embedder(spec: ComponentSpec, *, config: Any = None) -> np.ndarray:
     """Embed aligned crops of two different people and check shapes, finiteness and that a face is closer
     to a slightly shifted copy of itself than to the other person."""
-    check_spec(spec)
+    spec = check_spec(spec)
     check = _Checker(spec)
     embedder = check.build(config, Kind.EMBEDDER)
     dim = getattr(embedder, "dim", None)
@@ -428,7 +439,7 @@ def _moving_face(frame_index: int) -> Detection:
 def check_tracker(spec: ComponentSpec, *, config: Any = None, frames: int = 12) -> list[list[TrackedFace]]:
     """Feed a steadily moving face (detection skipped on every 4th frame) and check the tracker returns
     TrackedFaces near the true face with one stable id, and starts over after reset()."""
-    check_spec(spec)
+    spec = check_spec(spec)
     check = _Checker(spec)
     tracker = check.build(config, Kind.TRACKER)
     outputs = []
@@ -459,7 +470,7 @@ def check_tracker(spec: ComponentSpec, *, config: Any = None, frames: int = 12) 
 def check_color_transfer(spec: ComponentSpec, *, config: Any = None) -> np.ndarray:
     """Transfer between aligned crops and check the result is a same-shaped BGR uint8 image, the inputs are
     untouched and a face transferred onto itself stays (nearly) the same."""
-    check_spec(spec)
+    spec = check_spec(spec)
     check = _Checker(spec)
     transfer = check.build(config, Kind.COLOR_TRANSFER)
     reference = sample_aligned_face("astronaut", size=128).image
@@ -483,7 +494,7 @@ def check_color_transfer(spec: ComponentSpec, *, config: Any = None) -> np.ndarr
 def check_blender(spec: ComponentSpec, *, config: Any = None) -> np.ndarray:
     """Blend a solid-colour face into the sample frame and check: a new same-shaped BGR uint8 frame, the
     input untouched, nothing changes where alpha is 0 and the face region changes where alpha is 1."""
-    check_spec(spec)
+    spec = check_spec(spec)
     check = _Checker(spec)
     blender = check.build(config, Kind.BLENDER)
     face = sample_aligned_face("astronaut", size=128)
@@ -511,7 +522,7 @@ def check_writer(spec: ComponentSpec, *, config: Any = None, folder: Any = None,
     import tempfile
     from pathlib import Path
 
-    check_spec(spec)
+    spec = check_spec(spec)
     check = _Checker(spec)
     writer = check.build(config, Kind.WRITER)
     suffix = str(getattr(writer, "suffix", ""))
@@ -543,7 +554,7 @@ def check_writer(spec: ComponentSpec, *, config: Any = None, folder: Any = None,
 
 
 def check_loss(spec: ComponentSpec, *, config: Any = None, resolution: int = 64, batch: int = 2) -> float:
-    """Evaluate a loss term on random generator outputs (fswap.train.loss_api.LossInputs) and check the
+    """Evaluate a loss term on random generator outputs (fswap.losses.LossInputs) and check the
     generator loss is a finite scalar whose gradient reaches the generator outputs, and, for adversarial
     terms, that the discriminator loss is a finite scalar with gradients for the discriminator (or for the
     models the term owns through the optional `extra_models(networks)`; `critic_steps`, when present, must
@@ -551,9 +562,9 @@ def check_loss(spec: ComponentSpec, *, config: Any = None, resolution: int = 64,
     generator."""
     import tensorflow as tf
 
-    from fswap.train.loss_api import LossInputs
+    from fswap.losses import LossInputs
 
-    check_spec(spec)
+    spec = check_spec(spec)
     check = _Checker(spec)
     loss = check.build(config, Kind.LOSS)
     weight = getattr(loss, "weight", None)
@@ -680,7 +691,7 @@ def check_block(
 
     from fswap.model.contracts import call_factory
 
-    check_spec(spec)
+    spec = check_spec(spec)
     check = _Checker(spec)
     if spec.kind not in _BLOCK_KINDS:
         raise check.fail(f"is a {spec.kind}; check_block is for {', '.join(_BLOCK_KINDS)} components")

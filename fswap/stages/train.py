@@ -12,15 +12,15 @@ from typing import Any
 from fswap.builder import build
 from fswap.data.faceset import FaceSet
 from fswap.data.pipeline import BatchMaker, load_faces, make_dataset, preview_conditions, preview_faces
-from fswap.errors import ConfigError, InputError, PluginError, StageError
+from fswap.errors import ConfigError, InputError, StageError
 from fswap.evaluate.holdout import HOLDOUT_FILE, HoldoutRecord, split_for_training, training_set, write_record
+from fswap.losses import LossComponent
 from fswap.preflight import checkpoint_mismatch, read_model_settings, record_model_settings
 from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages.train_config import TrainStageConfig
 from fswap.structure import unstructure
 from fswap.train.distribute import Distribution, remove_scratch, scratch_folder
 from fswap.train.distribute import start as start_distribution
-from fswap.train.loss_api import LossComponent
 from fswap.train.schedule import Schedule
 from fswap.train.state import PREFIX, STATE
 from fswap.train.step import SIDES, TrainStep
@@ -45,16 +45,8 @@ def precision_policy(precision: str) -> Iterator[None]:
 
 
 def build_losses(config: TrainStageConfig) -> dict[str, LossComponent]:
-    """Build each configured loss component; each must satisfy the LossComponent protocol."""
-    losses: dict[str, LossComponent] = {}
-    for choice in config.losses:
-        term = build(choice)
-        if not isinstance(term, LossComponent):
-            raise PluginError(
-                f"[{choice.section}] loss '{choice.name}' ({choice.provider}) does not provide weight, "
-                "uses_discriminator, generator_loss and discriminator_loss (fswap.train.loss_api)"
-            )
-        losses[choice.name] = term
+    """Build each configured loss component (fswap.builder.build checks the LossComponent protocol)."""
+    losses: dict[str, LossComponent] = {choice.name: build(choice) for choice in config.losses}
     if not losses:
         raise StageError("[train.losses]: no loss terms configured; add [train.losses.reconstruction]")
     return losses

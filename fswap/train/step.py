@@ -23,8 +23,8 @@ import tensorflow as tf
 from fswap.components import ComponentChoice
 from fswap.errors import FswapError, PluginFailure
 from fswap.frame_guard import exception_line, plugin_failure
+from fswap.losses import LossComponent, LossInputs
 from fswap.model.attribution import block_failure, block_of_exception, block_of_node
-from fswap.train.loss_api import LossComponent, LossInputs
 
 SIDES = ("a", "b")
 GROWTH_STEPS = 2000

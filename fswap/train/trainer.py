@@ -92,7 +92,7 @@ class Trainer:
             variables += [*nets.decoders[s].weights]
         for s in SIDES:
             variables += [*nets.discriminators[s].weights]
-        for model in getattr(step, "extra_models", ()):  # networks owned by loss terms (loss_api)
+        for model in getattr(step, "extra_models", ()):  # networks owned by loss terms (fswap.losses)
             variables += [*model.weights]
         for opt in step.optimizers():
             variables += [*opt.variables]

@@ -12,6 +12,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from fswap.model.attention_kit import add_projection_weights, attend, project
+
 PACKAGE = "fswap_attention"
 
 
@@ -49,51 +51,29 @@ class SelfAttention(keras.layers.Layer):
         self.recompute = bool(recompute)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
-        channels = int(input_shape[-1])
-        inner = max(1, channels // self.key_ratio)
-        reg = keras.regularizers.L2(self.weight_decay) if self.weight_decay else None
+        add_projection_weights(self, int(input_shape[-1]), self.key_ratio, self.weight_decay)
 
-        def weight(name: str, shape: tuple[int, ...], init: str, regularizer: Any = None) -> Any:
-            return self.add_weight(shape=shape, initializer=init, regularizer=regularizer, name=name)
-
-        self.query_kernel = weight("query_kernel", (channels, inner), "glorot_uniform", reg)
-        self.query_bias = weight("query_bias", (inner,), "zeros")
-        self.key_kernel = weight("key_kernel", (channels, inner), "glorot_uniform", reg)
-        self.key_bias = weight("key_bias", (inner,), "zeros")
-        self.value_kernel = weight("value_kernel", (channels, channels), "glorot_uniform", reg)
-        self.value_bias = weight("value_bias", (channels,), "zeros")
-        self.gamma = weight("gamma", (1,), "zeros")
-
-    def _project(self, flat: Any, kernel: Any, bias: Any) -> Any:
-        return ops.matmul(flat, ops.cast(kernel, flat.dtype)) + ops.cast(bias, flat.dtype)
-
-    @staticmethod
-    def _attend(q: Any, k_t: Any, v: Any) -> Any:
-        scores = ops.matmul(q, k_t)  # (B, n, N)
-        weights = ops.softmax(ops.cast(scores, "float32"), axis=-1)
-        return ops.matmul(ops.cast(weights, v.dtype), v)
+    _attend = staticmethod(attend)
 
     def call(self, inputs: Any) -> Any:
         shape = ops.shape(inputs)
         height, width, channels = inputs.shape[1], inputs.shape[2], inputs.shape[3]
         positions = height * width if height is not None and width is not None else -1
         flat = ops.reshape(inputs, (shape[0], positions, channels))
-        q = self._project(flat, self.query_kernel, self.query_bias)
-        k_t = ops.transpose(self._project(flat, self.key_kernel, self.key_bias), (0, 2, 1))
-        v = self._project(flat, self.value_kernel, self.value_bias)
+        q, k_t, v = project(self, flat)
         block = effective_block(self.query_block, positions)
         if block == 0:
             attended = self._attend(q, k_t, v)
         elif self.query_block == 0 and keras.backend.backend() == "tensorflow":
             attended = _per_sample_blocks(self._attend, q, k_t, v, block, positions)
         else:
-            attend = self._attend
+            attend_block = self._attend
             if self.recompute and keras.backend.backend() == "tensorflow":
                 import tensorflow as tf
 
-                attend = tf.recompute_grad(self._attend)  # backprop recomputes each block's scores
+                attend_block = tf.recompute_grad(self._attend)  # backprop recomputes each block's scores
             attended = ops.concatenate(
-                [attend(q[:, start : start + block], k_t, v) for start in range(0, positions, block)],
+                [attend_block(q[:, start : start + block], k_t, v) for start in range(0, positions, block)],
                 axis=1,
             )
         out = ops.reshape(attended, shape)

@@ -1,4 +1,4 @@
-"""Options of the dlib aligner and embedder. No dlib import here."""
+"""Options of the dlib aligner and embedder, each class declaring its component. No dlib import here."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ from pathlib import Path
 
 import attrs
 
+from fswap import Kind, declare
 from fswap.extract.alignment import BORDERS
 from fswap.options import at_least, one_of, option
 
 
+@declare(Kind.ALIGNER, "dlib68", factory="fswap_dlib.aligner:Dlib68Aligner")
 @attrs.frozen(kw_only=True)
 class Dlib68Config:
-    """68 landmarks from dlib's shape predictor; the crop is aligned like umeyama5."""
+    """dlib's 68-point shape predictor inside the detector's box, then the 5-point alignment.
+
+    68 landmarks from dlib's shape predictor; the crop is aligned like umeyama5.
+    """
 
     size: int = option(256, help="Side of the aligned square crop in pixels.", validator=at_least(16))
     border: str = option(
@@ -31,9 +36,13 @@ class Dlib68Config:
     )
 
 
+@declare(Kind.EMBEDDER, "dlib_resnet", factory="fswap_dlib.embedder:DlibResnetEmbedder")
 @attrs.frozen(kw_only=True)
 class DlibResnetConfig:
-    """dlib's ResNet-34 face descriptor on the aligned crops (5-point dlib chip alignment inside)."""
+    """dlib's ResNet face descriptor (128-d, Euclidean distance; same person below ~0.6).
+
+    dlib's ResNet-34 face descriptor on the aligned crops (5-point dlib chip alignment inside).
+    """
 
     num_jitters: int = option(
         0,

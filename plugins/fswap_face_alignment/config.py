@@ -1,16 +1,22 @@
-"""Options of the face-alignment (2D-FAN) aligner. Imports neither torch nor face_alignment."""
+"""Options of the face-alignment (2D-FAN) aligner, declared on its config class. Imports neither torch nor
+face_alignment."""
 
 from __future__ import annotations
 
 import attrs
 
+from fswap import Kind, declare
 from fswap.extract.alignment import BORDERS
 from fswap.options import at_least, between, one_of, option
 
 
+@declare(Kind.ALIGNER, "face_alignment", factory="fswap_face_alignment.aligner:FanAligner")
 @attrs.frozen(kw_only=True)
 class FaceAlignmentConfig:
-    """2D-FAN landmarks inside the detector's box; the crop is aligned like umeyama5."""
+    """2D-FAN 68 landmarks (pip install fswap[face-alignment]; weights download on first use).
+
+    2D-FAN landmarks inside the detector's box; the crop is aligned like umeyama5.
+    """
 
     size: int = option(256, help="Side of the aligned square crop in pixels.", validator=at_least(16))
     border: str = option(

@@ -1,4 +1,4 @@
-"""Options and weights record of the FaceNet embedder. No TensorFlow here."""
+"""Options (declaring the embedder) and weights record of the FaceNet embedder. No TensorFlow here."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import attrs
 
+from fswap import Kind, declare
 from fswap.options import at_least, between, one_of, option
 from fswap.weights import WeightsSpec
 
@@ -19,9 +20,13 @@ WEIGHTS = WeightsSpec(
 )
 
 
+@declare(Kind.EMBEDDER, "facenet", factory="fswap_facenet.embedder:FacenetEmbedder")
 @attrs.frozen(kw_only=True)
 class FacenetConfig:
-    """Inception-ResNet-v1 FaceNet on the aligned crops, resized to `image_size`."""
+    """FaceNet Inception-ResNet-v1, 512-d unit vectors (weights: a file or `fswap weights`).
+
+    Inception-ResNet-v1 FaceNet on the aligned crops, resized to `image_size`.
+    """
 
     weights: Path | None = option(
         None,

@@ -1,4 +1,4 @@
-"""Options of the Kalman tracker (attrs only, no filterpy import)."""
+"""Options of the Kalman tracker, declaring the component (attrs only, no filterpy import)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,17 @@ from typing import Literal
 
 import attrs
 
-from fswap import option
+from fswap import Kind, declare, option
 from fswap.options import at_least, between, one_of
 
 
+@declare(Kind.TRACKER, "kalman", factory="fswap_kalman.tracker:KalmanTracker")
 @attrs.frozen(kw_only=True)
 class KalmanConfig:
-    """Constant-velocity model per coordinate: Q = noise·I, R = measurement_noise·I."""
+    """Constant-velocity Kalman smoothing of boxes and landmarks, multi-face, stable ids.
+
+    Constant-velocity model per coordinate: Q = noise·I, R = measurement_noise·I.
+    """
 
     noise: float = option(
         3e-3,

@@ -1,20 +1,15 @@
 """The MTCNN face detector (boxes, confidences and 5 landmarks) from the `mtcnn` package, which ships its
-own weights. Registration imports only the config module."""
+own weights.
+
+The detector is declared on its config class in `fswap_mtcnn.config`; registration imports only that
+module."""
 
 from __future__ import annotations
 
-from fswap import ComponentSpec, Kind, hookimpl
-from fswap_mtcnn.config import MtcnnConfig
+from fswap import ComponentSpec, declared, hookimpl
+from fswap_mtcnn import config
 
 
 @hookimpl
-def fswap_register_detectors() -> list[ComponentSpec]:
-    return [
-        ComponentSpec(
-            kind=Kind.DETECTOR,
-            name="mtcnn",
-            factory="fswap_mtcnn.detector:MtcnnDetector",
-            config=MtcnnConfig,
-            summary="MTCNN cascade: box, confidence, 5 landmarks per face (weights ship in mtcnn).",
-        )
-    ]
+def fswap_register_components() -> list[ComponentSpec]:
+    return declared(config)

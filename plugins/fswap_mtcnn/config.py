@@ -1,4 +1,5 @@
-"""Options of the MTCNN detector (reference §4.2 for the defaults). No TensorFlow here."""
+"""Options of the MTCNN detector, declaring the component (reference §4.2 for the defaults). No TensorFlow
+here."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from fswap import Kind, declare
 from fswap.options import at_least, between, length, option
 
 
@@ -23,9 +25,13 @@ def _max_side(_inst: Any, attribute: attrs.Attribute, value: int) -> None:
         raise ValueError(f"{attribute.name} must be 0 (off) or ≥ 64, received {value!r}")
 
 
+@declare(Kind.DETECTOR, "mtcnn", factory="fswap_mtcnn.detector:MtcnnDetector")
 @attrs.frozen(kw_only=True)
 class MtcnnConfig:
-    """MTCNN settings: the image pyramid, the three stage thresholds and optional downscaling."""
+    """MTCNN cascade: box, confidence, 5 landmarks per face (weights ship in mtcnn).
+
+    MTCNN settings: the image pyramid, the three stage thresholds and optional downscaling.
+    """
 
     min_face_size: int = option(
         20,

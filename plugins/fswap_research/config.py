@@ -1,15 +1,22 @@
-"""Options of the research components (dual attention, WGAN-GP, AAE latent loss). No TensorFlow."""
+"""Options of the research components (dual attention, WGAN-GP, AAE latent loss), each class declaring its
+component. No TensorFlow."""
 
 from __future__ import annotations
 
 import attrs
 
+from fswap import Kind, declare
 from fswap.options import at_least, between, one_of, option
 
 
+@declare(Kind.ATTENTION, "dual_attention", factory="fswap_research.layers:DualAttentionBlock",
+         aliases=("danet",))
 @attrs.frozen(kw_only=True)
 class DualAttentionConfig:
-    """DANet dual attention: position attention + channel attention, each scaled by a learned 0-init γ."""
+    """DANet dual attention: position + channel attention, learned scales start at 0.
+
+    Position attention + channel attention, each scaled by a learned 0-init γ.
+    """
 
     key_ratio: int = option(8, help="Query/key width of the position attention is channels / key_ratio "
                             "(DANet uses 8).", validator=at_least(1))
@@ -18,9 +25,13 @@ class DualAttentionConfig:
                               validator=at_least(0))
 
 
+@declare(Kind.LOSS, "wgan_gp", factory="fswap_research.losses:WganGpLoss")
 @attrs.frozen(kw_only=True)
 class WganGpConfig:
-    """Wasserstein GAN with gradient penalty on the conditional patch discriminator."""
+    """WGAN-GP: Wasserstein critic with gradient penalty (λ = 10), n critic steps.
+
+    Wasserstein GAN with gradient penalty on the conditional patch discriminator.
+    """
 
     weight: float = option(0.01, help="Weight of the generator's adversarial term −mean D(fake).",
                            validator=at_least(0.0))
@@ -34,9 +45,13 @@ class WganGpConfig:
                           "(0 = off; Karras et al. use 0.001).", validator=at_least(0.0))
 
 
+@declare(Kind.LOSS, "aae_latent", factory="fswap_research.losses:AaeLatentLoss")
 @attrs.frozen(kw_only=True)
 class AaeLatentConfig:
-    """Adversarial-autoencoder regulariser: a small discriminator pushes the latent code toward a prior."""
+    """Adversarial-autoencoder term: a latent discriminator pushes the code toward a prior (experiment).
+
+    Adversarial-autoencoder regulariser: a small discriminator pushes the latent code toward a prior.
+    """
 
     weight: float = option(0.01, help="Weight of the encoder's adversarial term on its latent code.",
                            validator=at_least(0.0))

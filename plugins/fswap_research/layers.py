@@ -18,6 +18,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from fswap.model.attention_kit import add_projection_weights, attend, project
+
 PACKAGE = "fswap_research"
 
 
@@ -33,38 +35,15 @@ class DualAttention(keras.layers.Layer):
         self.weight_decay = float(weight_decay)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
-        channels = int(input_shape[-1])
-        inner = max(1, channels // self.key_ratio)
-        reg = keras.regularizers.L2(self.weight_decay) if self.weight_decay else None
-
-        def weight(name: str, shape: tuple[int, ...], init: str, regularizer: Any = None) -> Any:
-            return self.add_weight(shape=shape, initializer=init, regularizer=regularizer, name=name)
-
-        self.query_kernel = weight("query_kernel", (channels, inner), "glorot_uniform", reg)
-        self.query_bias = weight("query_bias", (inner,), "zeros")
-        self.key_kernel = weight("key_kernel", (channels, inner), "glorot_uniform", reg)
-        self.key_bias = weight("key_bias", (inner,), "zeros")
-        self.value_kernel = weight("value_kernel", (channels, channels), "glorot_uniform", reg)
-        self.value_bias = weight("value_bias", (channels,), "zeros")
-        self.gamma = weight("gamma", (1,), "zeros")  # scale of the position attention
-        self.beta = weight("beta", (1,), "zeros")  # scale of the channel attention
-
-    def _project(self, flat: Any, kernel: Any, bias: Any) -> Any:
-        return ops.matmul(flat, ops.cast(kernel, flat.dtype)) + ops.cast(bias, flat.dtype)
-
-    @staticmethod
-    def _attend(q: Any, k_t: Any, v: Any) -> Any:
-        weights = ops.softmax(ops.cast(ops.matmul(q, k_t), "float32"), axis=-1)  # (B, n, N)
-        return ops.matmul(ops.cast(weights, v.dtype), v)
+        add_projection_weights(self, int(input_shape[-1]), self.key_ratio, self.weight_decay)  # and gamma
+        self.beta = self.add_weight(shape=(1,), initializer="zeros", name="beta")  # channel attention scale
 
     def _position(self, flat: Any, positions: int) -> Any:
-        q = self._project(flat, self.query_kernel, self.query_bias)
-        k_t = ops.transpose(self._project(flat, self.key_kernel, self.key_bias), (0, 2, 1))
-        v = self._project(flat, self.value_kernel, self.value_bias)
+        q, k_t, v = project(self, flat)
         block = self.query_block
         if block <= 0 or positions < 0 or block >= positions:
-            return self._attend(q, k_t, v)
-        blocks = [self._attend(q[:, start : start + block], k_t, v) for start in range(0, positions, block)]
+            return attend(q, k_t, v)
+        blocks = [attend(q[:, start : start + block], k_t, v) for start in range(0, positions, block)]
         return ops.concatenate(blocks, axis=1)
 
     @staticmethod

@@ -1,7 +1,7 @@
 """WGAN-GP (Gulrajani et al., "Improved Training of Wasserstein GANs") and the adversarial-autoencoder
 latent term (Makhzani et al., "Adversarial Autoencoders") as fswap loss components.
 
-Both follow `fswap.train.loss_api`: unweighted scalars, the loop applies weights. WGAN-GP declares
+Both follow `fswap.losses`: unweighted scalars, the loop applies weights. WGAN-GP declares
 `critic_steps`; the AAE term owns its latent discriminator through `extra_models(networks)`.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from fswap.train.loss_api import LossInputs
+from fswap.losses import LossInputs
 
 
 def critic_scores(critic: Any, pairs: tf.Tensor) -> tf.Tensor:

@@ -1,15 +1,20 @@
-"""Options of the SPADE normalization. No TensorFlow."""
+"""Options of the SPADE normalization, declaring the component. No TensorFlow."""
 
 from __future__ import annotations
 
 import attrs
 
+from fswap import declare
 from fswap.components import ComponentChoice, Kind
 from fswap.options import at_least, between, component, one_of, option
 
 
+@declare("normalization", "spade", factory="fswap_spade.layers:SpadeNorm")
 @attrs.frozen(kw_only=True)
 class SpadeConfig:
+    """SPADE in the decoder's residual blocks, conditioned on a map (e.g. the eye mask); the fallback
+    normalization everywhere else."""
+
     condition_channels: int = option(
         1, help="Channels of the condition map the decoder takes: 1, the face set's mask named by [train] "
         "eye_mask, which convert and evaluate remake from each aligned face (the only map fswap provides).",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from fswap_standard.convert_config import NoOptionsConfig, StatsTransferConfig
+from fswap_standard.convert_config import AdaINConfig, HistMatchConfig, NoTransferConfig, StatsTransferConfig
 
 _EPS = 1e-7
 _MIN_PIXELS = 16
@@ -31,7 +31,7 @@ def match_mean_std(source: np.ndarray, reference: np.ndarray, sel: np.ndarray) -
 class AdaIN:
     """`adain`: per-channel mean/std transfer in BGR (reference eps 1e-7)."""
 
-    def __init__(self, config: StatsTransferConfig) -> None:
+    def __init__(self, config: AdaINConfig) -> None:
         self.config = config
 
     def transfer(self, generated: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -41,7 +41,9 @@ class AdaIN:
 
 
 class _SpaceTransfer:
-    """Mean/std transfer in another colour space given by a cv2 conversion pair on float32 [0, 1]."""
+    """Mean/std transfer in another colour space given by a cv2 conversion pair on float32 [0, 1].
+
+    Built with AdaINXYZConfig (`adain_xyz`) or ReinhardConfig (`reinhard`), both StatsTransferConfigs."""
 
     forward: int
     backward: int
@@ -81,7 +83,7 @@ def histogram_lut(source: np.ndarray, reference: np.ndarray) -> np.ndarray:
 class HistogramMatch:
     """`hist_match`: per-channel histogram (CDF) matching, the reference default."""
 
-    def __init__(self, config: StatsTransferConfig) -> None:
+    def __init__(self, config: HistMatchConfig) -> None:
         self.config = config
 
     def transfer(self, generated: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -96,7 +98,7 @@ class HistogramMatch:
 class NoTransfer:
     """`none`: the generated colours are kept."""
 
-    def __init__(self, config: NoOptionsConfig) -> None:
+    def __init__(self, config: NoTransferConfig) -> None:
         self.config = config
 
     def transfer(self, generated: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Option classes of the standard conversion components (attrs only: no numpy-heavy or cv2 imports)."""
+"""The standard conversion components (trackers, blenders, colour transfers, writers), declared on their
+option classes (attrs only: no numpy-heavy or cv2 imports)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,21 @@ from typing import Literal
 
 import attrs
 
-from fswap import option
+from fswap import Kind, NoOptions, declare, option
 from fswap.options import at_least, between, one_of
 
 
+@declare(Kind.TRACKER, "none", factory="fswap_standard.trackers:PassThroughTracker")
+class NoTrackerConfig(NoOptions):
+    """No smoothing: every detection is its own face; frames without detection get none."""
+
+
+@declare(Kind.TRACKER, "ema", factory="fswap_standard.ema:EmaTracker")
 @attrs.frozen(kw_only=True)
 class EmaTrackerConfig:
-    """Exponential moving average per coordinate (reference: 0.65 of the previous box)."""
+    """Exponential moving average of boxes and landmarks (reference weight 0.65), multi-face.
+
+    Smoothed per coordinate: each frame keeps `weight` of the previous smoothed value."""
 
     weight: float = option(
         0.65, help="Weight of the previous smoothed value (0: no smoothing).", validator=between(0.0, 0.99)
@@ -28,26 +37,10 @@ class EmaTrackerConfig:
     )
 
 
-@attrs.frozen
-class NoOptionsConfig:
-    """This component has no options."""
-
-
-@attrs.frozen(kw_only=True)
-class StatsTransferConfig:
-    """Colour transfers that match statistics inside the mask."""
-
-    mask_threshold: float = option(
-        0.5,
-        help="Pixels whose mask value is above this count toward the colour statistics "
-        "(all pixels when too few pass).",
-        validator=between(0.0, 0.99),
-    )
-
-
+@declare(Kind.BLENDER, "feather", factory="fswap_standard.blenders:FeatherBlender", aliases=("alpha",))
 @attrs.frozen(kw_only=True)
 class FeatherBlendConfig:
-    """The reference blend: model alpha × a Gaussian-feathered rectangle, then warped back into the frame.
+    """Reference blend: model alpha × Gaussian-feathered rectangle, warped back and composited.
 
     Sizes are fractions of the crop side so they mean the same at 64, 128 or 256 pixels. The reference
     used a 15×15 kernel with σ = 10 on a crop of about 200 pixels (0.075 and 0.05)."""
@@ -76,9 +69,12 @@ class FeatherBlendConfig:
     )
 
 
+@declare(Kind.BLENDER, "poisson", factory="fswap_standard.blenders:PoissonBlender")
 @attrs.frozen(kw_only=True)
 class PoissonBlendConfig(FeatherBlendConfig):
-    """Poisson (cv2.seamlessClone) blending inside the thresholded mask."""
+    """Poisson blending (cv2.seamlessClone) inside the mask, then the model alpha.
+
+    The mask is thresholded before cloning; the feather options shape the alpha it is composited with."""
 
     mode: Literal["normal", "mixed"] = option(
         "normal",
@@ -96,8 +92,52 @@ class PoissonBlendConfig(FeatherBlendConfig):
 
 
 @attrs.frozen(kw_only=True)
+class StatsTransferConfig:
+    """Options of the colour transfers that match statistics inside the mask (the base of their configs)."""
+
+    mask_threshold: float = option(
+        0.5,
+        help="Pixels whose mask value is above this count toward the colour statistics "
+        "(all pixels when too few pass).",
+        validator=between(0.0, 0.99),
+    )
+
+
+@declare(Kind.COLOR_TRANSFER, "hist_match", factory="fswap_standard.color:HistogramMatch")
+@attrs.frozen(kw_only=True)
+class HistMatchConfig(StatsTransferConfig):
+    """Per-channel histogram (CDF) matching to the source face (reference default)."""
+
+
+@declare(Kind.COLOR_TRANSFER, "adain", factory="fswap_standard.color:AdaIN")
+@attrs.frozen(kw_only=True)
+class AdaINConfig(StatsTransferConfig):
+    """Per-channel mean/std transfer in BGR."""
+
+
+@declare(Kind.COLOR_TRANSFER, "adain_xyz", factory="fswap_standard.color:AdaINXYZ")
+@attrs.frozen(kw_only=True)
+class AdaINXYZConfig(StatsTransferConfig):
+    """Per-channel mean/std transfer in CIE XYZ."""
+
+
+@declare(Kind.COLOR_TRANSFER, "reinhard", factory="fswap_standard.color:ReinhardLab")
+@attrs.frozen(kw_only=True)
+class ReinhardConfig(StatsTransferConfig):
+    """Reinhard colour transfer: mean/std matching in CIE L*a*b*."""
+
+
+@declare(Kind.COLOR_TRANSFER, "none", factory="fswap_standard.color:NoTransfer")
+class NoTransferConfig(NoOptions):
+    """Keep the generated colours."""
+
+
+@declare(Kind.WRITER, "video", factory="fswap_standard.writers:VideoWriter")
+@attrs.frozen(kw_only=True)
 class VideoWriterConfig:
-    """H.264 video through imageio-ffmpeg's ffmpeg binary, the source's fps and audio."""
+    """H.264 MP4 with the source's fps and audio, provenance metadata (imageio-ffmpeg).
+
+    Encoded with x264 through imageio-ffmpeg's ffmpeg binary."""
 
     crf: int = option(18, help="x264 constant rate factor (0 lossless … 51 worst).", validator=between(0, 51))
     preset: str = option(
@@ -110,8 +150,11 @@ class VideoWriterConfig:
     audio: bool = option(True, help="Copy the source's audio track (re-encoded as AAC) into the output.")
 
 
+@declare(Kind.WRITER, "image_sequence", factory="fswap_standard.writers:ImageSequenceWriter")
 @attrs.frozen(kw_only=True)
 class ImageSequenceConfig:
-    """One PNG per frame in a folder (frame_000000.png, …), each with a provenance text chunk."""
+    """A folder of PNG frames, each with a provenance text chunk.
+
+    One PNG per frame (frame_000000.png, …)."""
 
     compression: int = option(3, help="PNG compression level 0–9.", validator=between(0, 9))

@@ -1,4 +1,4 @@
-"""Options of the standard aligner and mask generators. No heavy imports."""
+"""The standard aligner and mask generators, declared on their option classes. No heavy imports."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from fswap import Kind, declare
 from fswap.extract.alignment import BORDERS, PARTS_68
 from fswap.options import at_least, between, one_of, option
 
@@ -25,9 +26,12 @@ def _parts(_inst: Any, attribute: attrs.Attribute, value: tuple[str, ...]) -> No
             )
 
 
+@declare(Kind.ALIGNER, "umeyama5", factory="fswap_standard.aligners:Umeyama5Aligner")
 @attrs.frozen(kw_only=True)
 class Umeyama5Config:
-    """Similarity alignment of the 5 detector landmarks onto the reference template (reference §4.4)."""
+    """Umeyama similarity of the 5 landmarks onto the reference template; 256² crop + 2×3 matrix.
+
+    The similarity alignment of the reference (§4.4); the crop side is the `size` option."""
 
     size: int = option(256, help="Side of the aligned square crop in pixels.", validator=at_least(16))
     border: str = option(
@@ -37,9 +41,12 @@ class Umeyama5Config:
     )
 
 
+@declare(Kind.MASK_GENERATOR, "eyes5", factory="fswap_standard.masks:Eyes5Mask")
 @attrs.frozen(kw_only=True)
 class Eyes5Config:
-    """The crude eye mask from the 5 MTCNN points (reference §6.1): a rectangle around each eye."""
+    """Crude eye mask from the 5 detector points: ±h/15 × ±w/8 rectangles per eye.
+
+    The reference's mask from the 5 MTCNN points (§6.1): a rectangle around each eye."""
 
     half_height: float = option(
         1.0 / 15.0,
@@ -56,9 +63,12 @@ class Eyes5Config:
     )
 
 
+@declare(Kind.MASK_GENERATOR, "parts68", factory="fswap_standard.masks:Parts68Mask")
 @attrs.frozen(kw_only=True)
 class Parts68Config:
-    """Convex hulls of face parts from 68 landmarks, dilated and blurred (reference §6.2, §5.2)."""
+    """Convex hulls of eyes/brows/nose/mouth from 68 landmarks, dilated 13×13 and blurred 7×7.
+
+    Convex hulls of face parts, dilated and blurred (reference §6.2, §5.2)."""
 
     parts: tuple[str, ...] = option(
         ("eyes",), help="Parts to include: eyes, brows, nose, mouth.", validator=_parts

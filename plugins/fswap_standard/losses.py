@@ -10,7 +10,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from fswap.train.loss_api import LossInputs
+from fswap.losses import LossInputs, LossTerm
 
 
 def l1(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
@@ -35,18 +35,7 @@ def resize_to(x: tf.Tensor, size: int) -> tf.Tensor:
     return tf.image.resize(x, (size, size), method="bilinear", antialias=True)
 
 
-class _Term:
-    uses_discriminator = False
-
-    def __init__(self, config: Any) -> None:
-        self.config = config
-        self.weight = float(config.weight)
-
-    def discriminator_loss(self, x: LossInputs) -> tf.Tensor | None:
-        return None
-
-
-class ReconstructionLoss(_Term):
+class ReconstructionLoss(LossTerm):
     """L1(bgr, target) + Σ_k L1(side_k, resize(target, size_k))."""
 
     def generator_loss(self, x: LossInputs) -> tf.Tensor:
@@ -57,7 +46,7 @@ class ReconstructionLoss(_Term):
         return loss
 
 
-class EdgeLoss(_Term):
+class EdgeLoss(LossTerm):
     """L1(d_y bgr, d_y target) + L1(d_x bgr, d_x target)."""
 
     def generator_loss(self, x: LossInputs) -> tf.Tensor:
@@ -66,7 +55,7 @@ class EdgeLoss(_Term):
         return l1(oy, ty) + l1(ox, tx)
 
 
-class EyesLoss(_Term):
+class EyesLoss(LossTerm):
     """mean(|M ⊙ (bgr − target)|) (+ the same on gradient magnitudes with M resized to R−1).
 
     Zero when the batch carries no eye masks."""
@@ -97,7 +86,7 @@ def _d(x: LossInputs, inputs: tf.Tensor) -> tf.Tensor:
     return tf.cast(x.discriminator(inputs), tf.float32)
 
 
-class MixupLsganLoss(_Term):
+class MixupLsganLoss(LossTerm):
     """Mixup LSGAN. D: MSE(D(λ·real + (1−λ)·fake), λ) for fake ∈ {masked, raw}; G: MSE(D(fake), 1)."""
 
     uses_discriminator = True
@@ -115,7 +104,7 @@ class MixupLsganLoss(_Term):
         return mse(_d(x, mixed_fake), lam) + mse(_d(x, mixed_raw), lam)
 
 
-class RelativisticLsganLoss(_Term):
+class RelativisticLsganLoss(LossTerm):
     """Relativistic average LSGAN with r = D(real), f = D(masked), f2 = D(raw) (reference §2.2)."""
 
     uses_discriminator = True
@@ -141,14 +130,14 @@ class RelativisticLsganLoss(_Term):
         )
 
 
-class MaskL1Loss(_Term):
+class MaskL1Loss(LossTerm):
     """mean(|alpha|)."""
 
     def generator_loss(self, x: LossInputs) -> tf.Tensor:
         return tf.reduce_mean(tf.abs(x.alpha))
 
 
-class MaskHingeLoss(_Term):
+class MaskHingeLoss(LossTerm):
     """mean(max(0, margin − alpha)); `mask_margin` is a variable the trainer assigns per phase (the phase's
     mask_margin, or `config.margin` again in a phase that sets none)."""
 
@@ -161,7 +150,7 @@ class MaskHingeLoss(_Term):
         return tf.reduce_mean(tf.nn.relu(self.mask_margin - x.alpha))
 
 
-class MaskTVLoss(_Term):
+class MaskTVLoss(LossTerm):
     """mean(|d_y alpha|) + mean(|d_x alpha|)."""
 
     def generator_loss(self, x: LossInputs) -> tf.Tensor:
@@ -169,7 +158,7 @@ class MaskTVLoss(_Term):
         return tf.reduce_mean(dy) + tf.reduce_mean(dx)
 
 
-class CycleLoss(_Term):
+class CycleLoss(LossTerm):
     """L1(bgr of G_X(bgr of G_Y(target)), target) + mask_weight · L1(alpha_cycle, alpha_Y) (reference §2.6).
 
     Zero when the caller provides no generators."""

@@ -10,7 +10,15 @@ from typing import Any
 import keras
 from keras import ops
 
-from fswap_standard.model_config import BatchNormConfig, EpsilonConfig, GroupNormConfig, HybridNormConfig
+from fswap_standard.model_config import (
+    BatchNormConfig,
+    GroupNormConfig,
+    HybridNormConfig,
+    InstanceNormConfig,
+    LayerNormConfig,
+    NoNormalizationConfig,
+    PerSampleNormConfig,
+)
 
 PACKAGE = "fswap_standard"
 
@@ -90,7 +98,7 @@ class HybridNormalization(keras.layers.Layer):
 class NoNormalization:
     """`none`: no normalization layer anywhere."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: NoNormalizationConfig | None) -> None:
         self.config = config
 
     def __call__(self, channels: int, *, name: str) -> None:
@@ -111,7 +119,7 @@ class BatchNorm:
 class InstanceNorm:
     """`instance`: true instance norm, per sample and per channel over H, W, with per-channel γ/β."""
 
-    def __init__(self, config: EpsilonConfig) -> None:
+    def __init__(self, config: InstanceNormConfig) -> None:
         self.config = config
 
     def __call__(self, channels: int, *, name: str) -> keras.layers.Layer:
@@ -121,7 +129,7 @@ class InstanceNorm:
 class LayerNorm:
     """`layer`: per sample over H, W and C together, with per-channel γ/β (a group norm with one group)."""
 
-    def __init__(self, config: EpsilonConfig) -> None:
+    def __init__(self, config: LayerNormConfig) -> None:
         self.config = config
 
     def __call__(self, channels: int, *, name: str) -> keras.layers.Layer:
@@ -142,7 +150,7 @@ class GroupNorm:
 class PerSampleNorm:
     """`per_sample`: the reference's "instancenorm" (see PerSampleNormalization)."""
 
-    def __init__(self, config: EpsilonConfig) -> None:
+    def __init__(self, config: PerSampleNormConfig) -> None:
         self.config = config
 
     def __call__(self, channels: int, *, name: str) -> keras.layers.Layer:

@@ -10,7 +10,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from fswap.train.loss_api import LossInputs
+from fswap.losses import LossInputs
 
 SIGMA = 1.5
 K1, K2 = 0.01, 0.03

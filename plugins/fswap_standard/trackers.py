@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fswap import Detection, TrackedFace
+from fswap_standard.convert_config import NoTrackerConfig
 
 
 class PassThroughTracker:
     """No smoothing: faces of each frame are returned as detected, numbered in detection order."""
 
-    def __init__(self, config: object) -> None:
+    def __init__(self, config: NoTrackerConfig | None) -> None:
         self.config = config
 
     def update(self, frame_index: int, detections: list[Detection] | None) -> list[TrackedFace]:

@@ -1,4 +1,4 @@
-"""Config and weights spec of the VGGFace perceptual loss (TensorFlow-free)."""
+"""Config (declaring the component) and weights spec of the VGGFace perceptual loss (TensorFlow-free)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Literal
 
 import attrs
 
+from fswap import Kind, declare
 from fswap.options import at_least, length, one_of, option
 from fswap.weights import WeightsSpec
 
@@ -23,10 +24,14 @@ VGGFACE_RESNET50 = WeightsSpec(
 )
 
 
+@declare(Kind.LOSS, "vggface", factory="fswap_vggface.loss:VggFacePerceptualLoss")
 @attrs.frozen(kw_only=True)
 class VggFaceLossConfig:
-    """Perceptual loss of the reference (§2.5): feature taps of a frozen face network, per-sample
-    standardised, compared with MSE between the target and a mixup of raw and masked output."""
+    """Perceptual loss: standardised VGGFace ResNet-50 (or MTCNN ONet) features, MSE.
+
+    The perceptual loss of the reference (§2.5): feature taps of a frozen face network, per-sample
+    standardised, compared with MSE between the target and a mixup of raw and masked output.
+    """
 
     weight: float = option(1.0, help="Overall multiplier (the per-tap weights carry the reference scale).",
                            validator=at_least(0.0))

@@ -9,7 +9,7 @@ from typing import Any
 import tensorflow as tf
 
 from fswap.errors import WeightsError
-from fswap.train.loss_api import LossInputs
+from fswap.losses import LossInputs
 from fswap.weights import find_weights
 from fswap_vggface.config import VGGFACE_RESNET50, VggFaceLossConfig
 

@@ -9,7 +9,7 @@ from fswap_kalman.config import KalmanConfig
 from fswap_kalman.tracker import KalmanTracker
 from fswap_standard.blenders import FeatherBlender
 from fswap_standard.color import NoTransfer
-from fswap_standard.convert_config import FeatherBlendConfig, NoOptionsConfig
+from fswap_standard.convert_config import FeatherBlendConfig, NoTransferConfig
 
 from fswap import AlignedFace, Detection
 from fswap.convert.engine import Converter, ConvertOptions
@@ -91,7 +91,7 @@ def make(detector=None, generator=None, parts=None, **options):
         aligner=BoxAligner(),
         tracker=KalmanTracker(KalmanConfig()),
         generator=generator or FakeGenerator(),
-        color=NoTransfer(NoOptionsConfig()),
+        color=NoTransfer(NoTransferConfig()),
         blender=FeatherBlender(FeatherBlendConfig()),
         parts=parts,
         options=ConvertOptions(**{"label": False, **options}),

@@ -10,7 +10,7 @@ from fswap_kalman.config import KalmanConfig
 from fswap_kalman.tracker import KalmanTracker
 from fswap_standard.blenders import FeatherBlender
 from fswap_standard.color import NoTransfer
-from fswap_standard.convert_config import FeatherBlendConfig, NoOptionsConfig
+from fswap_standard.convert_config import FeatherBlendConfig, NoTransferConfig
 from fswap_standard.extract_config import Parts68Config
 from fswap_standard.masks import Parts68Mask
 
@@ -42,7 +42,7 @@ def _changed(parts: Parts68Mask | None) -> tuple[np.ndarray, np.ndarray]:
         aligner=aligner,
         tracker=KalmanTracker(KalmanConfig()),
         generator=GreenFace(),
-        color=NoTransfer(NoOptionsConfig()),
+        color=NoTransfer(NoTransferConfig()),
         blender=FeatherBlender(FeatherBlendConfig()),
         parts=parts,
         options=ConvertOptions(label=False),

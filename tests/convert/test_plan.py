@@ -200,7 +200,7 @@ def test_pass_two_swaps_only_the_planned_tracks_in_every_layout_option() -> None
     the source panel untouched, B recorded under "left" in output pixels, the plan's tracks and cuts kept."""
     from fswap_standard.blenders import FeatherBlender
     from fswap_standard.color import NoTransfer
-    from fswap_standard.convert_config import FeatherBlendConfig, NoOptionsConfig
+    from fswap_standard.convert_config import FeatherBlendConfig, NoTransferConfig
 
     from fswap.convert.engine import Converter, ConvertOptions
 
@@ -218,7 +218,7 @@ def test_pass_two_swaps_only_the_planned_tracks_in_every_layout_option() -> None
     assert len(a_ids) == 2  # one per shot
     plan = planned(SelectOptions(select="tracks", tracks=a_ids, min_face_size=10))
     conv = Converter(detector=NoDetector(), aligner=BoxAligner(), tracker=MultiFaceTracker(Still),
-                     generator=WhiteGenerator(), color=NoTransfer(NoOptionsConfig()),
+                     generator=WhiteGenerator(), color=NoTransfer(NoTransferConfig()),
                      blender=FeatherBlender(FeatherBlendConfig()),
                      options=ConvertOptions(label=False, layout="side_by_side", batch_frames=3,
                                             detect_every_n=2, min_face_size=10))

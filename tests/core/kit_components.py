@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from fswap import AlignedFace, ComponentSpec, Detection, TrackedFace, option
+from fswap import AlignedFace, ComponentSpec, Detection, NoOptions, TrackedFace, declare, option
 from fswap.testing import sample_detection
 
 
@@ -137,6 +137,27 @@ class CopyTracker:
 
     def reset(self) -> None:
         self.count = 0
+
+
+@declare("tracker", "kit_declared", factory=f"{__name__}:CopyTracker")
+@attrs.frozen(kw_only=True)
+class DeclaredTracker(Cfg):
+    """The good tracker, declared on its config class."""
+
+
+class NoResetTracker:
+    """Broken: follows faces but has no reset()."""
+
+    def __init__(self, config: object) -> None:
+        pass
+
+    def update(self, frame_index: int, detections: list[Detection] | None) -> list[TrackedFace]:
+        return [TrackedFace(track_id=0, detection=d) for d in detections or []]
+
+
+@declare("tracker", "kit_no_reset", factory=f"{__name__}:NoResetTracker")
+class NoResetConfig(NoOptions):
+    """A tracker without reset()."""
 
 
 class MeanTransfer:

@@ -13,24 +13,13 @@ import pytest
 
 from fswap import testing
 from fswap.catalog import Catalog
+from fswap.kinds import KINDS
 from fswap.plugins import make_plugin_manager
 
 CATALOG = Catalog.from_plugin_manager(make_plugin_manager())
 
-CHECKS: dict[str, Any] = {
-    "detector": testing.check_detector,
-    "aligner": testing.check_aligner,
-    "mask_generator": testing.check_mask_generator,
-    "embedder": testing.check_embedder,
-    "tracker": testing.check_tracker,
-    "loss": testing.check_loss,
-    "normalization": testing.check_block,
-    "attention": testing.check_block,
-    "upsampling": testing.check_block,
-    "blender": testing.check_blender,
-    "color_transfer": testing.check_color_transfer,
-    "writer": testing.check_writer,
-}
+CHECKS: dict[str, Callable[..., Any]] = {str(row.kind): row.load_check() for row in KINDS}
+"""Each kind's contract check, from the one table of kinds (fswap.kinds)."""
 NEEDS_68_POINTS = {("mask_generator", "parts68")}
 SHAPE_PREDICTOR = "models/shape_predictor_68_face_landmarks.dat"
 

@@ -33,7 +33,7 @@ def hook_sections() -> dict[str, str]:
 
 
 def test_there_are_hook_specs_to_document() -> None:
-    assert "fswap_register_detectors" in hook_specs() and len(hook_specs()) >= 10
+    assert "fswap_register_components" in hook_specs() and len(hook_specs()) >= 5
 
 
 @pytest.mark.parametrize("hook", hook_specs())
@@ -66,3 +66,29 @@ def test_pipeline_reference_is_up_to_date() -> None:
         lines = difflib.unified_diff(old, new, "committed", "generated now")
         diff = "".join(list(lines)[:40])
         pytest.fail(f"docs/pipeline-reference.md is out of date: {REGENERATE}\n{diff}")
+
+
+def test_contracts_reference_is_generated_from_the_code() -> None:
+    from fswap.plugin_docs import contracts_markdown
+
+    committed = (DOCS / "plugins" / "contracts.md").read_text(encoding="utf-8")
+    generated = contracts_markdown()
+    if committed != generated:
+        lines = difflib.unified_diff(committed.splitlines(True), generated.splitlines(True), "committed",
+                                     "generated now")
+        diff = "".join(list(lines)[:40])
+        pytest.fail("docs/plugins/contracts.md is out of date: run `fswap docs contracts > "
+                    f"docs/plugins/contracts.md`\n{diff}")
+
+
+def test_contracts_reference_covers_every_kind_and_member() -> None:
+    from fswap.kinds import KINDS
+    from fswap.plugin_docs import _members, contracts_markdown
+
+    text = contracts_markdown()
+    for row in KINDS:
+        assert f"## `{row.kind}`" in text
+        for name, _ in _members(row.protocol):
+            assert f"**`{name}" in text, f"{row.kind}: member {name} is not documented"
+    for field in ("warped", "bgr", "masked", "eye_mask", "latent"):
+        assert f"| `{field}` |" in text

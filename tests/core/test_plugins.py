@@ -19,7 +19,7 @@ class Cfg:
     pass
 
 @hookimpl
-def fswap_register_detectors():
+def fswap_register_components():
     return [ComponentSpec(kind="detector", name="{name}", factory="x.y:Z", config=Cfg)]
 """
 
@@ -116,7 +116,7 @@ def test_hook_with_wrong_arguments_is_a_plugin_error(site, use_entry_points) -> 
         from fswap import hookimpl
 
         @hookimpl
-        def fswap_register_detectors(extra):
+        def fswap_register_components(extra):
             return []
         """
     )
@@ -131,19 +131,39 @@ def test_misspelt_hook_name_is_an_error_not_silently_ignored(site, use_entry_poi
         from fswap import hookimpl
 
         @hookimpl
-        def fswap_register_detector():
+        def fswap_register_component():
             return []
         """
     )
     use_entry_points(site.dist("fswap-typo", "1.0", {"typo": module}))
-    with pytest.raises(PluginError, match="implements 'fswap_register_detector', which is not an fswap hook"):
+    with pytest.raises(PluginError, match="'fswap_register_component', which is not an fswap hook"):
         make_plugin_manager(environ={})
+
+
+@pytest.mark.parametrize("hook", ["fswap_register_detectors", "fswap_register_layers"])
+def test_a_retired_per_kind_hook_names_the_migration(site, use_entry_points, hook: str) -> None:
+    module = site.module(
+        f"""
+        from fswap import hookimpl
+
+        @hookimpl
+        def {hook}():
+            return []
+        """
+    )
+    use_entry_points(site.dist("fswap-old", "0.9", {"old": module}))
+    with pytest.raises(PluginError) as info:
+        make_plugin_manager(environ={})
+    message = str(info.value)
+    assert f"plugin 'old' (fswap-old 0.9) implements '{hook}', a registration hook of fswap 0.1" in message
+    assert "fswap_register_components" in message and "@fswap.declare" in message
+    assert f"{DISABLE_ENV}=old" in message and "\n" not in message
 
 
 def test_extra_plugins_are_registered_as_local_and_can_be_disabled() -> None:
     class Extra:
         @fswap.hookimpl
-        def fswap_register_trackers(self) -> list:
+        def fswap_register_components(self) -> list:
             return []
 
     pm = make_plugin_manager(extra_plugins=[("extra", Extra())], environ={})

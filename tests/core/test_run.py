@@ -85,9 +85,22 @@ class Recorder:
             raise KeyError("oops")
         self.config = config
 
+    def update(self, frame_index: int, detections: object) -> list:
+        return []
 
-def choice(config: object) -> ComponentChoice:
-    spec = ComponentSpec(kind="tracker", name="rec", factory=f"{__name__}:Recorder", config=type(config))
+    def reset(self) -> None:
+        pass
+
+
+class Untracked(Recorder):
+    """Built as a tracker, but without the Protocol's `reset`."""
+
+    reset = None  # type: ignore[assignment]
+
+
+def choice(config: object, factory: str = "Recorder") -> ComponentChoice:
+    spec = ComponentSpec(kind="tracker", name="rec", factory=f"{__name__}:{factory}",
+                         config=type(config))
     return ComponentChoice(spec=spec, config=config, provider=TOY_PROVIDER, section="convert.tracker")
 
 
@@ -112,3 +125,13 @@ def test_build_failures_name_the_section_component_provider_and_switch() -> None
     )
     with pytest.raises(InputError, match=r"weights\.bin: unreadable"):  # user errors pass through unchanged
         build(choice(Failing(fail="input")))
+
+
+def test_build_checks_the_built_object_against_its_kinds_protocol() -> None:
+    with pytest.raises(PluginError) as info:
+        build(choice(EmptyConfig(), factory="Untracked"))
+    message = str(info.value)
+    assert message.startswith("[convert.tracker] tracker 'rec' (fswap-toy 0.3): its factory ")
+    assert "built a Untracked without reset, which every tracker must have (fswap.components.Tracker" \
+        in message
+    assert f"{DISABLE_ENV}=toy" in message

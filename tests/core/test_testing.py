@@ -71,8 +71,23 @@ def test_check_spec_rejects_bad_configs(config: type, message: str) -> None:
 def test_check_spec_rejects_unimportable_factory_and_non_specs() -> None:
     with pytest.raises(PluginError, match="cannot import its factory kit_components:Missing"):
         check_spec(spec("tracker", "Missing"))
-    with pytest.raises(PluginError, match=r"expected a fswap\.ComponentSpec, received tuple"):
+    with pytest.raises(PluginError, match=r"expected a fswap\.ComponentSpec or a config class declared with "
+                                          r"@fswap\.declare, received tuple"):
         check_spec(("tracker", "kit"))  # type: ignore[arg-type]
+    with pytest.raises(PluginError, match=r"received type"):
+        check_spec(int)
+
+
+def test_checks_take_a_declared_config_class_and_check_its_protocol() -> None:
+    import kit_components
+
+    assert check_spec(kit_components.DeclaredTracker) == kit_components.DeclaredTracker.__fswap_component__
+    from fswap.testing import check_tracker
+
+    check_tracker(kit_components.DeclaredTracker)
+    with pytest.raises(PluginError, match=r"tracker 'kit_no_reset' built a NoResetTracker without reset "
+                                          r"\(the tracker Protocol; `fswap docs contracts`\)"):
+        check_tracker(kit_components.NoResetConfig)
 
 
 def test_check_spec_catches_a_registration_module_importing_heavy_libraries(site) -> None:

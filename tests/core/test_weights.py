@@ -138,7 +138,7 @@ def run_build(ctx, config):
 
 
 @hookimpl
-def fswap_register_detectors():
+def fswap_register_components():
     return [ComponentSpec(kind="detector", name="weighted", factory=__name__ + ":WeightedDetector",
                           config=WeightedConfig)]
 

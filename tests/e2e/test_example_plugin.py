@@ -36,7 +36,7 @@ def installed() -> None:
         import importlib
 
         importlib.invalidate_caches()
-    assert md.distribution(DIST).version == "0.1.0"
+    assert md.distribution(DIST).version == "0.2.0"
 
 
 def fswap_cmd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -67,7 +67,7 @@ GOOD_LOSSES = "[train.losses.reconstruction]\n[train.losses.ssim]\nweight = 0.5\
 def test_discovered_with_its_distribution() -> None:
     pm = make_plugin_manager()
     provider = pm.provider_of("example")
-    assert (provider.distribution, provider.version) == (DIST, "0.1.0")
+    assert (provider.distribution, provider.version) == (DIST, "0.2.0")
     catalog = Catalog.from_plugin_manager(pm)
     assert catalog.get("detector", "dlib_hog").provider == provider
     assert catalog.get("loss", "dssim").spec.name == "ssim"
@@ -78,7 +78,7 @@ def test_listed_with_its_distribution_in_json() -> None:
     assert done.returncode == 0, done.stderr
     rows = {(r["kind"], r["name"]): r for r in json.loads(done.stdout)["components"]}
     for key in (("detector", "dlib_hog"), ("loss", "ssim")):
-        assert rows[key]["distribution"] == DIST and rows[key]["version"] == "0.1.0"
+        assert rows[key]["distribution"] == DIST and rows[key]["version"] == "0.2.0"
         assert rows[key]["plugin"] == "example"
     assert rows[("detector", "mtcnn")]["distribution"] == "fswap"  # built-ins still there, side by side
 
@@ -86,7 +86,7 @@ def test_listed_with_its_distribution_in_json() -> None:
 def test_plugins_show_lists_its_options() -> None:
     done = fswap_cmd("plugins", "show", "detector", "dlib_hog")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"detector 'dlib_hog' from {DIST} 0.1.0 (plugin 'example')")
+    assert done.stdout.startswith(f"detector 'dlib_hog' from {DIST} 0.2.0 (plugin 'example')")
     for name in ("upsample", "score_threshold", "min_face_size", "weights"):
         assert f"  {name} (" in done.stdout
     done = fswap_cmd("plugins", "show", "loss", "dssim")  # by alias
@@ -115,7 +115,7 @@ def test_misspelt_name_and_option_are_explained(tmp_path: Path) -> None:
     assert done.returncode == 2
     line = done.stderr.strip()
     assert line.startswith("fswap: error: pipeline.toml [extract.detector]: no detector named 'dlib_hgo'. ")
-    assert f"dlib_hog ({DIST} 0.1.0)" in line and line.endswith("Did you mean 'dlib_hog'?")
+    assert f"dlib_hog ({DIST} 0.2.0)" in line and line.endswith("Did you mean 'dlib_hog'?")
     path = write_pipeline(tmp_path, GOOD_DETECTOR, "[train.losses.ssim]\nscale = 2")
     done = fswap_cmd("validate", str(path))
     assert done.returncode == 2

@@ -57,7 +57,7 @@ class ScaleNorm:  # follows fswap.LayerFactory: (channels, *, name) only
 
 
 @hookimpl
-def fswap_register_normalizations():
+def fswap_register_components():
     return [ComponentSpec(kind="normalization", name="channel_scale", factory="{THIRD_PARTY}:ScaleNorm",
                           config=ScaleConfig, summary="A learned per-channel scale (test plugin).")]
 '''

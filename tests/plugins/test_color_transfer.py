@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 from fswap_standard.color import AdaIN, AdaINXYZ, HistogramMatch, NoTransfer, ReinhardLab
-from fswap_standard.convert_config import NoOptionsConfig, StatsTransferConfig
+from fswap_standard.convert_config import NoTransferConfig, StatsTransferConfig
 from skimage import data
 
 
@@ -55,4 +55,4 @@ def test_statistics_come_from_the_masked_area(face):
 
 def test_none_keeps_generated(face):
     generated = _tinted(face)
-    assert NoTransfer(NoOptionsConfig()).transfer(generated, face, np.ones((64, 64))) is generated
+    assert NoTransfer(NoTransferConfig()).transfer(generated, face, np.ones((64, 64))) is generated

@@ -10,16 +10,17 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from fswap_research import LAYERS, LOSSES
+from fswap_research import config as research_config
 from fswap_research.config import AaeLatentConfig, DualAttentionConfig, WganGpConfig
 from fswap_research.layers import DualAttention
 from fswap_research.losses import AaeLatentLoss, WganGpLoss, gradient_penalty
 
+from fswap import declared
 from fswap.errors import ConfigError
+from fswap.losses import LossInputs
 from fswap.testing import check_block, check_layer, check_loss, check_spec
-from fswap.train.loss_api import LossInputs
 
-SPECS = {s.name: s for s in (*LAYERS, *LOSSES)}
+SPECS = {s.name: s for s in declared(research_config)}
 
 
 def test_specs_are_valid_and_register_without_tensorflow() -> None:

@@ -9,7 +9,7 @@ import tensorflow as tf
 from fswap_standard import loss_config as lc
 from fswap_standard import losses as L
 
-from fswap.train.loss_api import LossComponent, LossInputs
+from fswap.losses import LossComponent, LossInputs
 
 
 def _inputs(bgr=None, target=None, alpha=None, warped=None, eye=None, sides=(), disc=None, mixup=0.3, r=8):
@@ -128,12 +128,13 @@ def test_mask_terms() -> None:
 
 
 def test_standard_plugin_registers_the_loss_terms() -> None:
-    from fswap_standard.train_specs import LOSSES
+    from fswap import declared
 
-    names = {spec.name for spec in LOSSES}
+    specs = declared(lc)
+    names = {spec.name for spec in specs}
     assert {"reconstruction", "edge", "eyes", "mixup_lsgan", "relativistic_avg_lsgan", "mask_l1",
             "mask_hinge", "mask_tv"} <= names
-    for spec in LOSSES:
+    for spec in specs:
         cls = spec.load_factory()
         assert isinstance(cls(spec.config()), LossComponent)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fswap import api
-from fswap.train.loss_api import LossInputs
+from fswap.losses import LossInputs
 
 pytestmark = pytest.mark.slow
 

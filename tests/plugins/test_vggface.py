@@ -11,7 +11,7 @@ import tensorflow as tf
 from fswap_vggface.config import VggFaceLossConfig
 
 from fswap.errors import WeightsError
-from fswap.train.loss_api import LossComponent, LossInputs
+from fswap.losses import LossComponent, LossInputs
 
 pytestmark = pytest.mark.slow
 
@@ -156,7 +156,7 @@ def test_backbone_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resnet
 def test_plugin_registers_loss_and_weights() -> None:
     import fswap_vggface
 
-    (spec,) = fswap_vggface.fswap_register_losses()
+    (spec,) = fswap_vggface.fswap_register_components()
     assert spec.name == "vggface" and spec.config is VggFaceLossConfig
     (weights,) = fswap_vggface.fswap_register_weights()
     assert weights.name == "vggface-resnet50" and weights.url.startswith("https://")

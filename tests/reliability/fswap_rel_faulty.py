@@ -166,27 +166,14 @@ class BoomLoss:
 
 
 @hookimpl
-def fswap_register_blenders() -> list[ComponentSpec]:
-    return [ComponentSpec(kind=Kind.BLENDER, name="boom", factory="fswap_rel_faulty:BoomBlender",
-                          config=NoOptions, summary="Divides by zero on marked frames (tests).")]
-
-
-@hookimpl
-def fswap_register_embedders() -> list[ComponentSpec]:
-    return [ComponentSpec(kind=Kind.EMBEDDER, name="faulty_embedder",
-                          factory="fswap_rel_faulty:FaultyEmbedder", config=FaultyEmbedderConfig,
-                          summary="Raises KeyError on its first batch (tests).")]
-
-
-@hookimpl
-def fswap_register_losses() -> list[ComponentSpec]:
-    return [ComponentSpec(kind=Kind.LOSS, name="boom", factory="fswap_rel_faulty:BoomLoss",
-                          config=BoomLossConfig, summary="Fails inside the train step (tests).")]
-
-
-@hookimpl
-def fswap_register_detectors() -> list[ComponentSpec]:
+def fswap_register_components() -> list[ComponentSpec]:
     return [
+        ComponentSpec(kind=Kind.BLENDER, name="boom", factory="fswap_rel_faulty:BoomBlender",
+                      config=NoOptions, summary="Divides by zero on marked frames (tests)."),
+        ComponentSpec(kind=Kind.EMBEDDER, name="faulty_embedder", factory="fswap_rel_faulty:FaultyEmbedder",
+                      config=FaultyEmbedderConfig, summary="Raises KeyError on its first batch (tests)."),
+        ComponentSpec(kind=Kind.LOSS, name="boom", factory="fswap_rel_faulty:BoomLoss",
+                      config=BoomLossConfig, summary="Fails inside the train step (tests)."),
         ComponentSpec(kind=Kind.DETECTOR, name="faulty", factory="fswap_rel_faulty:FaultyDetector",
                       config=FaultyConfig, summary="Misbehaves on purpose (tests)."),
         ComponentSpec(kind=Kind.DETECTOR, name="explodes", factory="fswap_rel_faulty:Explodes",

@@ -69,17 +69,12 @@ class FaultyBlocks:
 
 
 @hookimpl
-def fswap_register_normalizations() -> list[ComponentSpec]:
-    return [ComponentSpec(kind=Kind.NORMALIZATION, name="faulty_norm",
-                          factory="fswap_rel_faulty_blocks:FaultyBlocks", config=FaultyBlockConfig,
-                          summary="Fails when created, built or run (tests).")]
-
-
-@hookimpl
-def fswap_register_layers() -> list[ComponentSpec]:
-    return [ComponentSpec(kind=Kind.ATTENTION, name="faulty_attention",
-                          factory="fswap_rel_faulty_blocks:FaultyBlocks", config=FaultyBlockConfig,
-                          summary="Fails when created, built or run (tests).")]
+def fswap_register_components() -> list[ComponentSpec]:
+    return [
+        ComponentSpec(kind=kind, name=name, factory="fswap_rel_faulty_blocks:FaultyBlocks",
+                      config=FaultyBlockConfig, summary="Fails when created, built or run (tests).")
+        for kind, name in ((Kind.NORMALIZATION, "faulty_norm"), (Kind.ATTENTION, "faulty_attention"))
+    ]
 
 
 @hookimpl

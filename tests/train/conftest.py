@@ -25,9 +25,11 @@ def toy_faces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def standard_losses(names: tuple[str, ...] = ("reconstruction", "edge", "eyes", "mixup_lsgan", "mask_l1",
                                               "mask_hinge", "mask_tv")) -> dict[str, Any]:
-    from fswap_standard.train_specs import LOSSES
+    from fswap_standard import loss_config
 
-    specs = {s.name: s for s in LOSSES}
+    from fswap import declared
+
+    specs = {s.name: s for s in declared(loss_config)}
     return {n: specs[n].load_factory()(specs[n].config()) for n in names}
 
 

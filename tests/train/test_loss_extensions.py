@@ -1,4 +1,4 @@
-"""The optional loss members of fswap.train.loss_api: `critic_steps`, `extra_models(networks)` and the
+"""The optional loss members of fswap.losses: `critic_steps`, `extra_models(networks)` and the
 `latent` input, as the train step and the checkpoint store use them."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 from train_tiny import TinyNetworks
 
-from fswap.train.loss_api import LossComponent, LossInputs
+from fswap.losses import LossComponent, LossInputs
 from fswap.train.step import TrainStep
 
 RES = 32

@@ -9,8 +9,8 @@ import pytest
 
 from fswap.catalog import Catalog
 from fswap.config import load_pipeline
+from fswap.losses import LossInputs
 from fswap.plugins import make_plugin_manager
-from fswap.train.loss_api import LossInputs
 from fswap.train.schedule import REFERENCE_PHASES, PhaseConfig, Schedule
 
 

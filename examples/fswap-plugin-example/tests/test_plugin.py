@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fswap_plugin_example import DETECTORS, LOSSES
+from fswap_plugin_example import config as plugin_config
 from fswap_plugin_example.config import DlibHogConfig, SsimLossConfig
 from fswap_plugin_example.detector import five_points
 
-from fswap import ConfigError
+from fswap import ConfigError, Kind, declared
 from fswap.testing import check_detector, check_loss, check_spec, sample_detection
+
+DETECTOR, SSIM = declared(plugin_config)  # the specs the plugin's hook returns, in definition order
+
+
+def test_declared_components() -> None:
+    assert [(s.kind, s.name, s.aliases, s.config) for s in declared(plugin_config)] == [
+        (Kind.DETECTOR, "dlib_hog", (), DlibHogConfig),
+        (Kind.LOSS, "ssim", ("dssim",), SsimLossConfig),
+    ]
+    assert SSIM.summary == "Structural dissimilarity (1 − SSIM) / 2, single- or multi-scale, via tf.image."
 
 
 def test_specs_follow_the_static_contract() -> None:
-    for spec in (*DETECTORS, *LOSSES):
+    for spec in declared(plugin_config):
         check_spec(spec)
 
 
 def test_dlib_hog_detector_contract_and_accuracy() -> None:
-    found = check_detector(DETECTORS[0])
+    found = check_detector(DETECTOR)
     for name, faces in zip(("astronaut", "grace_hopper"), found, strict=False):
         reference = sample_detection(name).landmarks  # MTCNN's landmarks of the same photo
         eye_distance = np.linalg.norm(reference[1] - reference[0])
@@ -28,7 +38,7 @@ def test_dlib_hog_detector_contract_and_accuracy() -> None:
 
 
 def test_min_face_size_drops_small_faces() -> None:
-    assert check_detector(DETECTORS[0], config=DlibHogConfig(min_face_size=400), expect_faces=False)[0] == []
+    assert check_detector(DETECTOR, config=DlibHogConfig(min_face_size=400), expect_faces=False)[0] == []
 
 
 def test_five_points_from_dlib_order() -> None:
@@ -46,7 +56,7 @@ def test_five_points_from_dlib_order() -> None:
     [SsimLossConfig(), SsimLossConfig(output="masked"), SsimLossConfig(scales=2, filter_size=7)],
 )
 def test_ssim_loss_contract(config: SsimLossConfig) -> None:
-    value = check_loss(LOSSES[0], config=config)
+    value = check_loss(SSIM, config=config)
     assert 0.0 < value < 0.5  # noisy copies of the target: similar, not identical
 
 
@@ -54,8 +64,9 @@ def test_ssim_of_identical_images_is_zero_and_too_many_scales_is_explained() -> 
     import tensorflow as tf
     from fswap_plugin_example.ssim import SsimLoss
 
-    from fswap.train.loss_api import LossInputs
+    from fswap.losses import LossInputs, LossTerm
 
+    assert isinstance(SsimLoss(SsimLossConfig()), LossTerm)
     image = tf.random.stateless_uniform((2, 64, 64, 3), seed=(1, 2), minval=-1.0, maxval=1.0)
     alpha = tf.ones((2, 64, 64, 1))
     same = LossInputs(warped=image, target=image, alpha=alpha, bgr=image, masked=image)

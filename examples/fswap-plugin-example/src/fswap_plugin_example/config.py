@@ -1,4 +1,6 @@
-"""Options of the example plugin's components. Imports only attrs and fswap, so discovery stays cheap."""
+"""The example plugin's components: each config class declares one with ``@fswap.declare``, its docstring's
+first paragraph being the summary `fswap plugins list` shows. Imports only attrs and fswap, so discovery
+stays cheap."""
 
 from __future__ import annotations
 
@@ -7,13 +9,17 @@ from typing import Any
 
 import attrs
 
-from fswap import option
+from fswap import Kind, declare, option
 from fswap.options import at_least, between, one_of
 
 
+@declare(Kind.DETECTOR, "dlib_hog", factory="fswap_plugin_example.detector:DlibHogDetector")
 @attrs.frozen(kw_only=True)
 class DlibHogConfig:
-    """dlib's HOG + linear SVM frontal face detector with its 5-point shape predictor."""
+    """dlib HOG frontal face detector (CPU) with 5 landmarks from dlib's 5-point model.
+
+    dlib's HOG + linear SVM frontal face detector with its 5-point shape predictor.
+    """
 
     upsample: int = option(
         1,
@@ -43,9 +49,13 @@ def _odd(_inst: Any, attribute: attrs.Attribute, value: int) -> None:
         raise ValueError(f"{attribute.name} must be odd, received {value!r}")
 
 
+@declare(Kind.LOSS, "ssim", factory="fswap_plugin_example.ssim:SsimLoss", aliases=("dssim",))
 @attrs.frozen(kw_only=True)
 class SsimLossConfig:
-    """Structural dissimilarity between the generated face and the target."""
+    """Structural dissimilarity (1 − SSIM) / 2, single- or multi-scale, via tf.image.
+
+    Compares the generated face (raw or masked) with the target.
+    """
 
     weight: float = option(1.0, help="Weight of the term in the generator loss.", validator=at_least(0.0))
     output: str = option(

@@ -1,4 +1,5 @@
-"""What every loss component receives and returns.
+"""The public loss API: what every loss component receives (:class:`LossInputs`), the protocol it satisfies
+(:class:`LossComponent`) and a base class for plain terms (:class:`LossTerm`). TensorFlow-free at import.
 
 A loss component is built from its frozen config (`Class(config)`) and satisfies :class:`LossComponent`.
 The training loop calls it once per side inside the compiled train step, multiplies the unweighted value
@@ -69,3 +70,26 @@ class LossComponent(Protocol):
     def discriminator_loss(self, x: LossInputs) -> Any | None:
         """The unweighted discriminator loss (tf scalar), or None when the term does not train D."""
         ...
+
+
+class LossTerm:
+    """Base class of a loss term that trains no discriminator: subclass it and write `generator_loss`.
+
+    Built with the term's frozen config, which must have a float `weight` option (the loop multiplies the
+    unweighted value by it and by the schedule's factor); the config stays available as `self.config`.
+    An adversarial term sets `uses_discriminator = True` and overrides `discriminator_loss`.
+    """
+
+    uses_discriminator: bool = False
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.weight = float(config.weight)
+
+    def generator_loss(self, x: LossInputs) -> Any:
+        """The unweighted generator-side loss (tf scalar) of one side's batch."""
+        raise NotImplementedError(f"{type(self).__name__} must define generator_loss(x)")
+
+    def discriminator_loss(self, x: LossInputs) -> Any | None:
+        """None: a plain term trains no discriminator."""
+        return None

@@ -309,8 +309,8 @@ class Blender(Protocol):
             pixel, 0 = keep the frame's.
         matrix: 2×3 float64 affine frame→crop of this face at resolution R, with the ROI coverage folded
             in (crop = matrix · [x, y, 1]); warp the crop back with its inverse.
-        returns: a new BGR uint8 (H, W, 3) frame, equal to `frame` wherever alpha is 0 (the contract check
-            verifies this over the whole frame, not only near the face).
+        returns: a new BGR uint8 (H, W, 3) frame, equal to `frame` wherever alpha is 0 (everywhere outside
+            the face's crop too).
         """
         ...
 

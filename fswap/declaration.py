@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import attrs
 
@@ -97,12 +97,3 @@ def declared(*modules: ModuleType) -> list[ComponentSpec]:
                               "classes with @fswap.declare)")
         specs.extend(found)
     return specs
-
-
-def check_declaration(value: Any) -> ComponentSpec:
-    """The spec of a declared config class, or a PluginError saying how to declare it."""
-    spec = spec_of(value)
-    if spec is None:
-        raise PluginError(f"{value!r} is not a declared component; decorate its config class with "
-                          "@fswap.declare(kind, name, factory=...)")
-    return spec

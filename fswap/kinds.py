@@ -95,20 +95,19 @@ def info(kind: Kind | str) -> KindInfo:
         raise ValueError(f"unknown component kind {kind!r}; kinds: {kinds}") from None
 
 
+def protocol_members(protocol: type) -> list[str]:
+    """The members a Protocol requires, in the order written: annotated attributes, then methods
+    (`__call__` included, other dunders not)."""
+    names = list(getattr(protocol, "__annotations__", {}))
+    names += [n for n, v in vars(protocol).items()
+              if callable(v) and (not n.startswith("_") or n == "__call__") and n not in names]
+    return names
+
+
 def missing_members(kind: Kind | str, obj: Any) -> list[str]:
     """The Protocol members of `kind` that `obj` lacks or holds as None (empty: it satisfies the Protocol)."""
     protocol = info(kind).protocol
     if isinstance(obj, protocol):
         return []
-    members = getattr(protocol, "__protocol_attrs__", None) or _protocol_members(protocol)
-    return sorted(m for m in members if getattr(obj, m, None) is None) or ["(a member of the wrong type)"]
-
-
-def _protocol_members(protocol: type) -> set[str]:
-    names: set[str] = set()
-    for base in protocol.__mro__[:-1]:
-        if base.__name__ in ("Protocol", "Generic"):
-            continue
-        names |= {n for n in vars(base) if not n.startswith("_") or n == "__call__"}
-        names |= set(getattr(base, "__annotations__", {}))
-    return names
+    return sorted(m for m in protocol_members(protocol) if getattr(obj, m, None) is None) \
+        or ["(a member of the wrong type)"]

@@ -32,16 +32,10 @@ def _signature(func: Callable[..., Any]) -> str:
 
 
 def _members(protocol: type) -> list[tuple[str, Any]]:
-    """Protocol members in the order they are written (attributes and methods)."""
-    out: list[tuple[str, Any]] = []
-    seen: set[str] = set()
-    for name in getattr(protocol, "__annotations__", {}):
-        out.append((name, None))
-        seen.add(name)
-    for name, value in vars(protocol).items():
-        if (not name.startswith("_") or name == "__call__") and callable(value) and name not in seen:
-            out.append((name, value))
-    return out
+    """(name, method or None for an attribute) of each member the Protocol requires, in the order written."""
+    from fswap.kinds import protocol_members
+
+    return [(name, vars(protocol).get(name)) for name in protocol_members(protocol)]
 
 
 def _attribute_doc(protocol: type, name: str) -> str:

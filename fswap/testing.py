@@ -240,8 +240,7 @@ def check_spec(spec: ComponentSpec | type, *, registration_module: str | None = 
     defaults and with help on every option, an importable factory, and a registration module that imports
     no TensorFlow, Keras, PyTorch or OpenCV (checked in a fresh interpreter). `registration_module`
     defaults to the top-level package of the config class (the package whose `__init__` registers it)."""
-    declared = spec_of(spec) if isinstance(spec, type) else None
-    spec = declared or spec
+    spec = spec_of(spec) or spec
     if not isinstance(spec, ComponentSpec):
         raise PluginError(f"expected a fswap.ComponentSpec or a config class declared with @fswap.declare, "
                           f"received {_type_name(spec)}")

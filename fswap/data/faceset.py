@@ -70,7 +70,9 @@ class FaceRecord:
             "face_index": self.face_index,
             "detection": self.detection.to_json(),
             "landmarks": np.round(self.landmarks, 3).tolist(),
-            "matrix": np.round(self.matrix, 8).tolist(),
+            # full float64 precision (JSON round-trips it exactly): the stored matrix re-warps the source into
+            # the very crop; rounded, it moved a few pixels across warpAffine's 1/32-pixel grid by one level
+            "matrix": np.asarray(self.matrix, dtype=np.float64).tolist(),
             "embedding": None if self.embedding is None else np.round(self.embedding, 6).tolist(),
         }
 

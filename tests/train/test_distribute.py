@@ -73,57 +73,34 @@ def _summary(root: Path) -> dict:
     return json.loads((root / "work" / "model" / "train_summary.json").read_text())
 
 
-#: The replicas sum gradients in another order, so a few weights differ by more than rounding: an
-#: activation on a kink (LeakyReLU at 0, a max) flips sides and its gradient changes by a step. Adam divides
-#: each gradient by its own running RMS, so such a weight moves at most ±lr a step either way: after 3 steps
-#: at lr ≤ 2e-4 a weight may differ by 2·3·2e-4. Nearly all weights must agree to float32 rounding (rtol
-#: 1e-4, atol 1e-5): under the reference recipe all but 1 of 259 388 (measured);
-#: the default recipe (no weight decay, β1 0.9, lr 2e-4 for the generators too, a learning-rate drop in
-#: step 3) leaves more weights on such kinks (measured: 181 of 259 388, 7e-4), so the bound is 2e-3. A wrong
-#: shard or loss scale moves nearly all; runs one step apart differ in 16 % (41 505 of 259 388).
-#: The Adam moments (`adam*/…`) are not compared: measured here (2 cores, no AVX-512), a quarter of their
-#: entries differ by up to 4e-3 between the runs while the weights agree to 2e-5 — an open question (issue 15
-#: closing note), since Adam's first steps hide gradient differences in the weights.
+#: How alike two runs of the same training are, measured through the CLI with the test's pipeline.
+#:
+#: Replicas sum gradients in another order, and oneDNN picks other kernels for a per-replica batch of 2
+#: than for 4, so gradients differ by float32 rounding. Adam turns the sign of every gradient into a step of
+#: ±lr, so a weight whose true gradient is near 0 can step the other way; the next steps' gradients see those
+#: weights and the runs drift apart in a third of the weights after 3 steps, each still within Adam's bound
+#: (measured: one-device against mirrored 105 161 of 259 388 weights beyond rounding on an AVX2 oneDNN,
+#: `ONEDNN_MAX_CPU_ISA=AVX2`, and 0 on AVX-512; one-device AVX-512 against AVX2 81 191). Final weights
+#: cannot tell that drift from a real fault (runs one step apart differ by as much: 10 % of the update's
+#: norm either way), so the comparison is made where a fault shows and the drift does not:
+#: - the first step's losses are computed from the same initial weights and, if every replica gets its
+#:   shard, the same global batch: equal to float32 rounding (measured ≤ 3e-7 relative). Another face set
+#:   on one side moved them by 9e-3, a missing 1/replicas doubles them;
+#: - after the first step nearly every weight agrees to rounding (measured ≤ 0.9 % do not, on AVX2; with
+#:   another face set on one side 40 % do not; a run one step ahead moves all);
+#: - later losses stay within 2 % (measured drift ≤ 0.55 % at step 3; one step of training changes them by
+#:   14–22 %), and every final weight within Adam's bound of 2·3·lr.
+FIRST_STEP_LOSS_RTOL = 1e-5
+LOSS_RTOL = 2e-2
+FIRST_STEP_MAX_LOOSE_SHARE = 3e-2
 ADAM_BOUND = 2 * 3 * 2e-4
-MAX_LOOSE_SHARE = 2e-3
 
 
-def _assert_same_parameters(reference: Path, other: Path) -> None:
-    a, b = np.load(reference), np.load(other)
-    assert a.files == b.files
-    weights = entries = loose = 0
-    for key in a.files:
-        if a[key].dtype.kind != "f" or key.split(":", 1)[-1].startswith("adam"):
-            continue
-        np.testing.assert_allclose(b[key], a[key], rtol=0, atol=ADAM_BOUND, err_msg=key)
-        loose += int(np.count_nonzero(~np.isclose(b[key], a[key], rtol=1e-4, atol=1e-5)))
-        entries += a[key].size
-        weights += 1
-    assert weights > 90 and entries > 200_000
-    assert loose <= MAX_LOOSE_SHARE * entries, f"{loose} of {entries} weights differ beyond rounding"
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Parameters after 3 iterations of a one-process run (global batch 4 per side)."""
-    root = _project(tmp_path_factory.mktemp("single"))
-    rc, _out, err = _finish(_start(root))
-    assert rc == 0, err[-3000:]
-    summary = _summary(root)
-    assert summary["distribute"] == {"strategy": "none", "replicas": 1}
-    initial = np.load(root / "work/model/checkpoints/ckpt-00000000/variables.npz")
-    final = np.load(root / FINAL)
-    assert any(not np.allclose(initial[k], final[k]) for k in initial.files if initial[k].dtype.kind == "f")
-    return root / FINAL
-
-
-def test_mirrored_over_two_logical_cpus_matches_one_device(reference: Path, tmp_path: Path) -> None:
-    root = _project(tmp_path, 'strategy = "mirrored"\nlogical_cpus = 2\n')
-    rc, out, err = _finish(_start(root))
-    assert rc == 0, err[-3000:]
-    assert "strategy=mirrored, replicas=2" in out
-    assert _summary(root)["distribute"]["replicas"] == 2
-    _assert_same_parameters(reference, root / FINAL)
+def _weights(root: Path, step: int) -> dict[str, np.ndarray]:
+    """The model's float weights (not Adam's moments) in the checkpoint after `step` iterations."""
+    saved = np.load(root / f"work/model/checkpoints/ckpt-{step:08d}/variables.npz")
+    return {key: saved[key] for key in saved.files
+            if saved[key].dtype.kind == "f" and not key.split(":", 1)[-1].startswith("adam")}
 
 
 def _losses(root: Path) -> np.ndarray:
@@ -133,6 +110,48 @@ def _losses(root: Path) -> np.ndarray:
     return np.array([[float(line.split(",")[i]) for i in columns] for line in lines[1:]])
 
 
+def _assert_same_training(reference: Path, other: Path) -> None:
+    """`other`'s run trained like `reference`'s, in the sense and to the bounds given above."""
+    losses, expected = _losses(other), _losses(reference)
+    assert losses.shape == expected.shape == (3, len(expected[0]))
+    np.testing.assert_allclose(losses[0], expected[0], rtol=FIRST_STEP_LOSS_RTOL, err_msg="step 1 losses")
+    np.testing.assert_allclose(losses, expected, rtol=LOSS_RTOL, err_msg="losses of steps 1-3")
+    first, first_expected = _weights(other, 1), _weights(reference, 1)
+    assert first.keys() == first_expected.keys() and len(first) > 90
+    entries = sum(value.size for value in first_expected.values())
+    loose = sum(int(np.count_nonzero(~np.isclose(first[key], value, rtol=1e-4, atol=1e-5)))
+                for key, value in first_expected.items())
+    assert entries > 200_000
+    assert loose <= FIRST_STEP_MAX_LOOSE_SHARE * entries, \
+        f"after step 1, {loose} of {entries} weights differ beyond rounding"
+    final, final_expected = _weights(other, 3), _weights(reference, 3)
+    for key, value in final_expected.items():
+        np.testing.assert_allclose(final[key], value, rtol=0, atol=ADAM_BOUND, err_msg=key)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project folder of a one-process run of 3 iterations (global batch 4 per side)."""
+    root = _project(tmp_path_factory.mktemp("single"))
+    rc, _out, err = _finish(_start(root))
+    assert rc == 0, err[-3000:]
+    summary = _summary(root)
+    assert summary["distribute"] == {"strategy": "none", "replicas": 1}
+    initial = np.load(root / "work/model/checkpoints/ckpt-00000000/variables.npz")
+    final = np.load(root / FINAL)
+    assert any(not np.allclose(initial[k], final[k]) for k in initial.files if initial[k].dtype.kind == "f")
+    return root
+
+
+def test_mirrored_over_two_logical_cpus_matches_one_device(reference: Path, tmp_path: Path) -> None:
+    root = _project(tmp_path, 'strategy = "mirrored"\nlogical_cpus = 2\n')
+    rc, out, err = _finish(_start(root))
+    assert rc == 0, err[-3000:]
+    assert "strategy=mirrored, replicas=2" in out
+    assert _summary(root)["distribute"]["replicas"] == 2
+    _assert_same_training(reference, root)
+
+
 def test_mirrored_mixed_bfloat16_trains_like_float32(reference: Path, tmp_path: Path) -> None:
     root = _project(tmp_path, 'strategy = "mirrored"\nlogical_cpus = 2\n')
     toml = root / "pipeline.toml"
@@ -140,8 +159,7 @@ def test_mirrored_mixed_bfloat16_trains_like_float32(reference: Path, tmp_path: 
     rc, out, err = _finish(_start(root))
     assert rc == 0, err[-3000:]
     assert _summary(root)["precision"] == "bfloat16" and "replicas=2" in out
-    single = reference.parents[4]  # the reference project folder
-    losses, expected = _losses(root), _losses(single)
+    losses, expected = _losses(root), _losses(reference)
     assert losses.shape == expected.shape == (3, len(expected[0]))
     # bfloat16 activations: close to the float32 run (a missing 1/replicas would double every loss)
     np.testing.assert_allclose(losses, expected, rtol=5e-2, atol=1e-2)
@@ -198,4 +216,4 @@ def test_multi_worker_dead_worker_fails_clearly_then_resumes_to_the_same_paramet
     history = (root / "work" / "model" / "history.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in history[1:]] == ["1", "2", "3"]  # one writer: the chief
     assert {p.name for p in (root / "tmp").glob("fswap-worker*")} == killed  # worker 1 removed its scratch
-    _assert_same_parameters(reference, root / FINAL)
+    _assert_same_training(reference, root)

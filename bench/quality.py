@@ -310,6 +310,11 @@ def _landmark_aligner() -> tuple[Any, str]:
 # ---------------------------------------------------------------------------------------------------
 
 
+CLOCKS = ("seconds", "iterations")
+"""What `--budget` and `--every` count: seconds of training (time-to-swap), or iterations (learning per
+step, apart from a recipe's speed)."""
+
+
 class TrainClock:
     """Seconds of training so far: wall time since start minus the time spent measuring."""
 
@@ -322,9 +327,11 @@ class TrainClock:
 
 
 def run_one(pair: str, config: str, *, budget: float, every: float, iterations: int | None,
-            extra: Mapping[str, Any] | None, still: Path | None, seed: int = 0) -> dict[str, Any]:
+            extra: Mapping[str, Any] | None, still: Path | None, seed: int = 0,
+            clock: str = "seconds") -> dict[str, Any]:
     """Train `config` on `pair` for `budget` seconds, measuring every `every` seconds of training; `seed`
-    draws the networks' initial weights, the batches and their augmentation."""
+    draws the networks' initial weights, the batches and their augmentation. With `clock="iterations"`,
+    `budget` and `every` count iterations instead: what a recipe learns per step, apart from its speed."""
     import keras
 
     from fswap import api
@@ -360,8 +367,11 @@ def run_one(pair: str, config: str, *, budget: float, every: float, iterations: 
     folders = TrainFolders(scratch / "checkpoints", scratch / "previews", scratch / "logs", scratch)
     generators = {"a_to_b": FaceGenerator(networks.encoder, networks.decoders["b"]),
                   "b_to_a": FaceGenerator(networks.encoder, networks.decoders["a"])}
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {', '.join(CLOCKS)}, received {clock!r}")
+    by_iterations = clock == "iterations"
     points: list[dict[str, Any]] = []
-    clock = TrainClock()
+    train_clock = TrainClock()
     holder: dict[str, Trainer] = {}
 
     def checkpoint(seconds: float, iteration: int) -> None:
@@ -371,17 +381,20 @@ def run_one(pair: str, config: str, *, budget: float, every: float, iterations: 
         points.append(row)
         print(json.dumps({"pair": pair, "config": config, "seed": seed, **_short(row)}), file=sys.stderr,
                          flush=True)
-        clock.paused += time.perf_counter() - paused
+        train_clock.paused += time.perf_counter() - paused
+
+    def progress() -> float:
+        return float(holder["trainer"].state.iteration) if by_iterations else train_clock.seconds()
 
     def batches(start: int) -> Iterator[Any]:
         stream = iter(make_dataset(maker, start))
         due = every
         while True:
-            seconds = clock.seconds()
-            if seconds >= due:
-                checkpoint(seconds, holder["trainer"].state.iteration)
-                due += every * max(1, int((seconds - due) // every) + 1)
-            if clock.seconds() >= budget:
+            done = progress()
+            if done >= due:
+                checkpoint(train_clock.seconds(), holder["trainer"].state.iteration)
+                due += every * max(1, int((done - due) // every) + 1)
+            if progress() >= budget:
                 holder["trainer"].request_stop()
             yield next(stream)
 
@@ -389,9 +402,9 @@ def run_one(pair: str, config: str, *, budget: float, every: float, iterations: 
                       {s: preview_faces(faces[s], res) for s in SIDES}, progress=False)
     holder["trainer"] = trainer
     checkpoint(0.0, 0)
-    clock = TrainClock()  # the untrained measurement above is not training time
+    train_clock = TrainClock()  # the untrained measurement above is not training time
     summary = trainer.run(resume=False)
-    final = clock.seconds()
+    final = train_clock.seconds()
     if not points or points[-1]["iteration"] != trainer.state.iteration:
         checkpoint(final, trainer.state.iteration)
     if still is not None:
@@ -401,7 +414,7 @@ def run_one(pair: str, config: str, *, budget: float, every: float, iterations: 
         cv2.imwrite(str(still), data.comparison(generators))
     return {
         "pair": pair, "config": config, "seed": seed, "train_table": table, "budget_s": budget,
-        "every_s": every,
+        "every_s": every, "clock": clock,
         "faces": {s: len(data.sets[s]) for s in SIDES}, "held_out": {s: len(data.held[s]) for s in SIDES},
         "trained_seconds": round(final, 1), "iterations": trainer.state.iteration,
         "schedule": schedule.describe(), "images_per_s": summary.get("images_per_s"),
@@ -457,15 +470,17 @@ def _direction_numbers(direction: Mapping[str, Any]) -> dict[str, float | None]:
 
 def mean_curves(result: Mapping[str, Any]) -> dict[str, Any]:
     """Per `pair/config`: the checkpoints averaged over the seeds that ran, aligned by their slot (the
-    nearest multiple of `every_s`; a slot counts only when every seed measured it)."""
+    nearest multiple of `every_s` in seconds, or in iterations under `clock = "iterations"`; a slot counts
+    only when every seed measured it)."""
     every = float(result["every_s"])
+    measure = "iteration" if result.get("clock") == "iterations" else "seconds"
     grouped: dict[str, list[Mapping[str, Any]]] = {}
     for run in result["runs"].values():
         if "checkpoints" in run:
             grouped.setdefault(f"{run['pair']}/{run['config']}", []).append(run)
     out: dict[str, Any] = {}
     for key, runs in grouped.items():
-        by_slot = [{round(p["seconds"] / every): p for p in run["checkpoints"]} for run in runs]
+        by_slot = [{round(p[measure] / every): p for p in run["checkpoints"]} for run in runs]
         slots = sorted(set.intersection(*(set(b) for b in by_slot)))
         rows = []
         for slot in slots:
@@ -542,7 +557,7 @@ def run_child(pair: str, config: str, seed: int, args: argparse.Namespace, out: 
               still: Path) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "bench.quality", *[f"--define={d}" for d in args.define],
            "--child", pair, config, "--seed", str(seed), "--budget", str(args.budget),
-           "--every", str(args.every), "--out", str(out), "--still", str(still)]
+           "--every", str(args.every), "--clock", args.clock, "--out", str(out), "--still", str(still)]
     if args.iterations:
         cmd += ["--iterations", str(args.iterations)]
     if args.extra:
@@ -568,8 +583,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pairs", default="demo,varied", help="comma-separated: " + ",".join(PAIRS))
     parser.add_argument("--configs", default="default,reference,baseline",
                         help="comma-separated: " + ",".join(CONFIGS))
-    parser.add_argument("--budget", type=float, default=240.0, help="training seconds per run")
-    parser.add_argument("--every", type=float, default=40.0, help="training seconds between measurements")
+    parser.add_argument("--budget", type=float, default=240.0,
+                        help="training seconds (or iterations) per run")
+    parser.add_argument("--every", type=float, default=40.0,
+                        help="training seconds (or iterations) between measurements")
+    parser.add_argument("--clock", choices=CLOCKS, default="seconds",
+                        help="what --budget and --every count: seconds of training, or iterations "
+                             "(a recipe's learning per step, apart from its speed)")
     parser.add_argument("--seeds", default="0",
                         help="comma-separated training seeds: each pair × configuration is trained once per "
                              "seed and the tables and verdict use the mean over seeds")
@@ -609,7 +629,7 @@ def main(argv: list[str] | None = None) -> None:
         result = run_one(pair, config, budget=args.budget, every=args.every,
                          iterations=args.iterations or None,
                          extra=json.loads(args.extra) if args.extra else None,
-                         still=Path(args.still) if args.still else None, seed=args.seed)
+                         still=Path(args.still) if args.still else None, seed=args.seed, clock=args.clock)
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         return
     pairs = [p for p in args.pairs.split(",") if p]
@@ -636,7 +656,8 @@ def main(argv: list[str] | None = None) -> None:
                     runs[key] = {**json.loads(out.read_text(encoding="utf-8")), "reused": True}
                     continue
                 runs[key] = run_child(pair, config, seed, args, out, scratch / f"{stem}.png")
-    result = {"budget_s": args.budget, "every_s": args.every, "iterations": args.iterations or None,
+    result = {"budget_s": args.budget, "every_s": args.every, "clock": args.clock,
+              "iterations": args.iterations or None,
               "extra": json.loads(args.extra) if args.extra else None, "seeds": seeds,
               "configs": {c: CONFIGS[c] for c in configs}, "pairs": {p: PAIRS[p] for p in pairs},
               "machine_at_start": start, "machine_at_end": machine(), "runs": runs,

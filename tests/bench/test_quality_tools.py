@@ -122,6 +122,19 @@ def test_mean_curves_align_checkpoints_by_slot_and_average_every_seed() -> None:
     assert mean["reached"]["0.5"] == {"seconds": 50.0, "iteration": 39.0} and mean["reached"]["0.9"] is None
 
 
+def test_mean_curves_under_the_iteration_clock_align_by_iteration_not_seconds() -> None:
+    # the same iteration reached at very different seconds (a slower recipe): one slot under the iteration
+    # clock; under the seconds clock the second seed's point falls in another slot and is dropped
+    runs = {"varied/default": _run("default", 0, [UNTRAINED, (30.0, 20, 1.0, 1.0, 0.6, 0.4)]),
+            "varied/default/seed1": _run("default", 1, [UNTRAINED, (61.0, 20, 0.5, 0.5, 0.4, 0.2)])}
+    by_iteration = quality.mean_curves({"every_s": 20, "clock": "iterations", "runs": runs})["varied/default"]
+    assert [p["slot"] for p in by_iteration["checkpoints"]] == [0, 1]
+    assert by_iteration["checkpoints"][1]["a_to_b"]["closer_to_target"] == 0.75
+    assert by_iteration["checkpoints"][1]["seconds"] == 45.5
+    by_seconds = quality.mean_curves({"every_s": 20, "runs": runs})["varied/default"]
+    assert [p["slot"] for p in by_seconds["checkpoints"]] == [0]
+
+
 def test_verdict_needs_the_default_ahead_at_every_checkpoint_and_as_soon_on_identity() -> None:
     base = _run("baseline", 0, [UNTRAINED, (50, 50, 0.4, 0.4, 0.5, 0.3), (100, 100, 0.9, 0.9, 0.6, 0.4)])
     ahead = _run("default", 0, [UNTRAINED, (50, 45, 0.6, 0.6, 0.55, 0.35), (100, 90, 0.9, 0.9, 0.7, 0.5)])

@@ -5,7 +5,8 @@ A loss component is built from its frozen config (`Class(config)`) and satisfies
 The training loop calls it once per side inside the compiled train step, multiplies the unweighted value
 by the component's configured `weight` and the schedule's runtime factor, and sums the terms.
 
-Two optional members (read with `getattr`, so plain losses need neither) let a term own more training:
+Optional members (read through the functions below, so plain losses need none of them) let a term own more
+training or tell the loop what it needs:
 
 * `critic_steps: int` (default 1): how many discriminator updates per iteration this term's
   `discriminator_loss` takes part in (e.g. 5 for WGAN-GP). Updates repeat on the same batch and the same
@@ -15,6 +16,13 @@ Two optional members (read with `getattr`, so plain losses need neither) let a t
   (have their variables) when returned. Their trainable variables join each side's discriminator variables:
   the side's discriminator optimiser updates them from that side's `discriminator_loss`, their Keras
   regularisation losses are added to it, and they are saved in the training checkpoints.
+* `needs_eye_masks: bool` (default False): the term reads `LossInputs.eye_mask`; the train stage warns
+  when no face set has the eye mask, since the term then contributes nothing (`needs_eye_masks(term)`).
+* `backbone_name: str | None` (default None): the pretrained network the term loaded, recorded in
+  train_summary.json under "backbones" (`backbone_name(term)`).
+* `mask_margin`: a non-trainable scalar variable (with `.assign`) that the schedule sets when a phase
+  begins: the phase's `mask_margin`, or the value the variable was built with in a phase that sets none
+  (`margin_variable(term)`). This is how per-phase parameters reach a loss.
 """
 
 from __future__ import annotations
@@ -81,6 +89,8 @@ class LossTerm:
     """
 
     uses_discriminator: bool = False
+    needs_eye_masks: bool = False
+    backbone_name: str | None = None
 
     def __init__(self, config: Any) -> None:
         self.config = config
@@ -93,3 +103,20 @@ class LossTerm:
     def discriminator_loss(self, x: LossInputs) -> Any | None:
         """None: a plain term trains no discriminator."""
         return None
+
+
+def needs_eye_masks(term: Any) -> bool:
+    """Whether the loss term reads the eye mask (its optional `needs_eye_masks` member)."""
+    return bool(getattr(term, "needs_eye_masks", False))
+
+
+def backbone_name(term: Any) -> str | None:
+    """The pretrained network the loss term loaded (its optional `backbone_name` member), or None."""
+    name = getattr(term, "backbone_name", None)
+    return str(name) if name else None
+
+
+def margin_variable(term: Any) -> Any | None:
+    """The loss term's per-phase `mask_margin` variable (anything with `.assign`), or None."""
+    margin = getattr(term, "mask_margin", None)
+    return margin if margin is not None and hasattr(margin, "assign") else None

@@ -14,7 +14,7 @@ from fswap.data.faceset import FaceSet
 from fswap.data.pipeline import BatchMaker, load_faces, make_dataset, preview_conditions, preview_faces
 from fswap.errors import ConfigError, InputError, StageError
 from fswap.evaluate.holdout import HOLDOUT_FILE, HoldoutRecord, split_for_training, training_set, write_record
-from fswap.losses import LossComponent
+from fswap.losses import LossComponent, backbone_name, needs_eye_masks
 from fswap.preflight import checkpoint_mismatch, read_model_settings, record_model_settings
 from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages.train_config import TrainStageConfig
@@ -147,8 +147,6 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
                                   model_folder=wd.model / "export", progress=ctx.progress)
     maker = BatchMaker(faces=faces, resolution=resolution, batch_size=config.batch_size,
                        augment=config.augment, seed=ctx.pipeline.seed, lookalike=lookalike)
-    if not maker.has_eyes and "eyes" in config.loss_names():
-        log.warning("no face set has the '%s' mask: the eyes loss contributes nothing", config.eye_mask)
     scope = dist.scope() if dist is not None else contextlib.nullcontext()
     with precision_policy(config.precision), scope:
         keras.utils.set_random_seed(ctx.pipeline.seed)
@@ -162,6 +160,10 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
                         "set has it: they are trained, and will convert, with an all-zero map",
                         config.eye_mask)
         losses = build_losses(config)
+        if not maker.has_eyes:
+            for name in (n for n, term in losses.items() if needs_eye_masks(term)):
+                log.warning("no face set has the '%s' mask: the %s loss contributes nothing",
+                            config.eye_mask, name)
         step = TrainStep(
             networks, losses, lr_generator=config.lr_generator, lr_discriminator=config.lr_discriminator,
             beta_1=config.beta_1, beta_2=config.beta_2, use_eye_masks=maker.has_eyes,
@@ -229,8 +231,7 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
         "losses": {name: term.weight for name, term in losses.items()},
         "schedule": schedule.describe(),
         "precision": config.precision,
-        "backbones": {name: term.backbone_name for name, term in losses.items()
-                      if getattr(term, "backbone_name", None)},
+        "backbones": {name: backbone_name(term) for name, term in losses.items() if backbone_name(term)},
         "distribute": dist.describe() if dist is not None else {"strategy": "none", "replicas": 1},
     }
     write_json_atomic(wd.model / "train_summary.json", {"config": unstructure(config), **details})

@@ -15,6 +15,7 @@ import attrs
 import numpy as np
 
 from fswap.errors import TrainingError
+from fswap.losses import margin_variable
 from fswap.train import report
 from fswap.train.schedule import Schedule
 from fswap.train.state import CheckpointStore, TrainState
@@ -308,13 +309,8 @@ class Trainer:
 
 
 def _margin_variables(losses: Mapping[str, Any]) -> dict[str, Any]:
-    """The `mask_margin` variables of the loss terms that have one (the hinge), by loss name."""
-    found = {}
-    for name, loss in losses.items():
-        margin = getattr(loss, "mask_margin", None)
-        if margin is not None and hasattr(margin, "assign"):
-            found[name] = margin
-    return found
+    """The per-phase `mask_margin` variables of the loss terms that have one (fswap.losses), by loss name."""
+    return {name: margin for name, loss in losses.items() if (margin := margin_variable(loss)) is not None}
 
 
 def _postfix(values: Mapping[str, float], rate: float) -> dict[str, str]:

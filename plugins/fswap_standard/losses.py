@@ -60,6 +60,8 @@ class EyesLoss(LossTerm):
 
     Zero when the batch carries no eye masks."""
 
+    needs_eye_masks = True
+
     def generator_loss(self, x: LossInputs) -> tf.Tensor:
         if x.eye_mask is None:
             return tf.constant(0.0)

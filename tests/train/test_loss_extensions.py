@@ -119,3 +119,41 @@ def test_extra_models_train_with_the_discriminator_optimiser_and_are_checkpointe
     trainer = Trainer(step, Schedule((), 1, 1), LoopSettings(iterations=1, batch_size=2), folders,
                       lambda start: iter(()), previews, progress=False)
     assert all(any(v is w for w in trainer.store.variables) for v in model.weights)
+
+
+def test_optional_members_are_read_the_same_from_a_base_class_term_and_a_plain_one() -> None:
+    from fswap_standard.loss_config import EyesConfig
+    from fswap_standard.losses import EyesLoss
+
+    from fswap.losses import LossTerm, backbone_name, margin_variable, needs_eye_masks
+
+    class Plain(LossTerm):
+        pass
+
+    plain = Plain(attrs_weight(0.5))
+    assert (needs_eye_masks(plain), backbone_name(plain), margin_variable(plain)) == (False, None, None)
+    assert needs_eye_masks(EyesLoss(EyesConfig()))  # the built-in eye-region term declares it
+
+    class ThirdParty:  # no base class: the members are read by name, as documented in fswap.losses
+        needs_eye_masks = True
+        backbone_name = "arcface_r50"
+        mask_margin = tf.Variable(0.3, trainable=False)
+
+    other = ThirdParty()
+    assert needs_eye_masks(other) and backbone_name(other) == "arcface_r50"
+    assert margin_variable(other) is other.mask_margin
+
+    class FloatMargin:  # a plain number cannot be set per phase, so it is not a margin variable
+        mask_margin = 0.3
+
+    assert margin_variable(FloatMargin()) is None
+
+
+def attrs_weight(weight: float) -> Any:
+    import attrs
+
+    @attrs.frozen
+    class WeightOnly:
+        weight: float
+
+    return WeightOnly(weight)

@@ -490,23 +490,55 @@ def check_color_transfer(spec: ComponentSpec, *, config: Any = None) -> np.ndarr
     return out
 
 
+def face_footprint(frame_shape: Sequence[int], matrix: np.ndarray, size: int, grow: int = 3) -> np.ndarray:
+    """The frame pixels a size×size face crop (frame→crop `matrix`) covers, grown by `grow` pixels: bool
+    (H, W). A blender may change only these."""
+    import cv2
+
+    h, w = int(frame_shape[0]), int(frame_shape[1])
+    inverse = cv2.invertAffineTransform(np.asarray(matrix, np.float64))
+    covered = cv2.warpAffine(np.full((size, size), 255, np.uint8), inverse, (w, h), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
+    if grow > 0:
+        kernel = np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)
+        covered = cv2.dilate(covered.astype(np.uint8), kernel) > 0
+    return covered
+
+
+def _first_pixel(where: np.ndarray) -> str:
+    ys, xs = np.nonzero(where)
+    return f"{int(where.sum())} pixels (first at x={int(xs[0])}, y={int(ys[0])})"
+
+
 def check_blender(spec: ComponentSpec, *, config: Any = None) -> np.ndarray:
     """Blend a solid-colour face into the sample frame and check: a new same-shaped BGR uint8 frame, the
-    input untouched, nothing changes where alpha is 0 and the face region changes where alpha is 1."""
+    input untouched; with alpha 0 the frame comes back unchanged (every channel within 1 level of rounding,
+    on average within 0.1); with alpha 0 or 1 no pixel outside the face crop's footprint in the frame
+    (`face_footprint`, grown 3 px) changes at all; with alpha 1 the face region changes."""
     spec = check_spec(spec)
     check = _Checker(spec)
     blender = check.build(config, Kind.BLENDER)
     face = sample_aligned_face("astronaut", size=128)
     frame = sample_frame("astronaut")
     before = frame.copy()
+    outside = ~face_footprint(frame.shape, face.matrix, 128)
     generated = np.full((128, 128, 3), (40, 200, 40), np.uint8)
     zero = check.call("blend", blender.blend, frame, generated, np.zeros((128, 128), np.float32), face.matrix)
     check.require(isinstance(zero, np.ndarray) and zero.shape == frame.shape and zero.dtype == np.uint8,
                   f"returned {getattr(zero, 'shape', _type_name(zero))}; expected {frame.shape} uint8")
     check.require(np.array_equal(frame, before), "modified the input frame")
-    unchanged = float(np.abs(zero.astype(np.int16) - frame).mean()) < 1.0
-    check.require(unchanged, "changed the frame where alpha is 0")
     full = check.call("blend", blender.blend, frame, generated, np.ones((128, 128), np.float32), face.matrix)
+    check.require(isinstance(full, np.ndarray) and full.shape == frame.shape and full.dtype == np.uint8,
+                  f"returned {getattr(full, 'shape', _type_name(full))}; expected {frame.shape} uint8")
+    for alpha, result in (("0", zero), ("1", full)):
+        moved = np.any(result != frame, axis=-1) & outside
+        if moved.any():
+            check.require(False, f"changed {_first_pixel(moved)} outside the face's footprint with alpha "
+                          f"{alpha}; a blender may change only pixels under the face crop")
+    difference = np.abs(zero.astype(np.int16) - frame)
+    check.require(int(difference.max()) <= 1 and float(difference.mean()) < 0.1,
+                  f"changed the frame where alpha is 0 (by up to {int(difference.max())} levels, "
+                  f"{float(difference.mean()):.2f} on average)")
     cx, cy = (int(v) for v in sample_detection("astronaut").landmarks[2])  # the nose
     patch = full[cy - 5 : cy + 5, cx - 5 : cx + 5].astype(np.int16)
     check.require(float(np.abs(patch - frame[cy - 5 : cy + 5, cx - 5 : cx + 5]).mean()) > 10.0,

@@ -190,7 +190,15 @@ class PasteBlender:
         a = cv2.warpAffine(alpha.astype(np.float32), inverse, (w, h))[..., None]
         if self.mode == "ignores_alpha":
             a = np.ones_like(a) * 0.5
-        return (a * face + (1 - a) * frame).astype(np.uint8)
+        out = (a * face + (1 - a) * frame).astype(np.uint8)
+        if self.mode == "blacks_a_row":  # far from the face: only a footprint check sees it
+            out[2] = 0
+        elif self.mode == "plus_one":  # every pixel one level up: small on average, everywhere
+            out = np.minimum(out.astype(np.int16) + 1, 255).astype(np.uint8)
+        elif self.mode == "face_only_drift":  # alpha 0, yet the face region shifts by 3 levels
+            inside = cv2.warpAffine(np.ones(alpha.shape, np.uint8), inverse, (w, h)) > 0
+            out[inside] = np.minimum(out[inside].astype(np.int16) + 3, 255).astype(np.uint8)
+        return out
 
 
 class L1Loss:

@@ -199,8 +199,17 @@ def test_check_color_transfer_good_and_broken() -> None:
 def test_check_blender_good_and_broken() -> None:
     blender = spec("blender", "PasteBlender")
     assert check_blender(blender).shape == (512, 512, 3)
-    with pytest.raises(PluginError, match="changed the frame where alpha is 0"):
-        check_blender(blender, config=with_mode(blender, "ignores_alpha"))
+    with pytest.raises(PluginError, match="outside the face's footprint with alpha 0"):
+        check_blender(blender, config=with_mode(blender, "ignores_alpha"))  # α 0.5 over the whole frame
+    # a row blacked out far from the face: the mean difference alone (0.4 levels) let it through
+    with pytest.raises(PluginError, match=r"changed 512 pixels \(first at x=0, y=2\) outside the face's "
+                                          r"footprint with alpha 0"):
+        check_blender(blender, config=with_mode(blender, "blacks_a_row"))
+    # +1 everywhere is named for what it is: pixels changed away from the face
+    with pytest.raises(PluginError, match=r"\(first at x=0, y=0\) outside the face's footprint"):
+        check_blender(blender, config=with_mode(blender, "plus_one"))
+    with pytest.raises(PluginError, match=r"where alpha is 0 \(by up to 3 levels"):
+        check_blender(blender, config=with_mode(blender, "face_only_drift"))
 
 
 @pytest.mark.slow

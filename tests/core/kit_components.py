@@ -66,6 +66,11 @@ class ReplayDetector:
                 ]
             elif self.mode == "blind":
                 found = []
+            elif self.mode == "elsewhere":  # a plausible face, in the frame's top-left corner
+                found = [Detection((4.0, 4.0, 60.0, 60.0), d.confidence,
+                                   d.landmarks - d.landmarks.min(axis=0) + 8) for d in found]
+            elif self.mode == "shifted_eyes":  # the right box, the landmarks 30 px lower
+                found = [Detection(d.box, d.confidence, d.landmarks + np.array([0.0, 30.0])) for d in found]
             elif self.mode == "scribble":
                 frame[0, 0] = 255 - frame[0, 0]
             out.append(found)

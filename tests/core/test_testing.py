@@ -133,6 +133,8 @@ def test_check_detector_good_and_broken() -> None:
         "swapped_eyes": "gave 5 landmarks in the wrong order for frame 0",
         "outside": "gave landmarks outside the 512×512 image for frame 0",
         "blind": "found no face in frame 0",
+        "elsewhere": "put the face of frame 0 at box (4, 4, 60, 60), overlapping the portrait's face",
+        "shifted_eyes": "put the eyes of frame 0 30 px from the portrait's eyes (inter-ocular distance 42 px",
         "scribble": "modified input frame 0",
         "tuple_result": "returned tuple of list from detect; expected a list",
     }

@@ -255,6 +255,22 @@ def plugins_show(session: Session, kind: str, name: str) -> None:
         click.echo(f"  {row['name']} ({row['type']}, default {row['default']}): {row['help']}")
 
 
+@plugins.command("new")
+@click.argument("distribution", metavar="NAME")
+@click.option("--kind", required=True, metavar="KIND",
+              help="The component's kind: blender, color_transfer, loss, mask_generator or tracker.")
+@click.option("--component", default=None, help="The component's name (default: NAME without 'fswap-').")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="Where to write the package folder NAME/.")
+def plugins_new(distribution: str, kind: str, component: str | None, folder: Path) -> None:
+    """Write a plugin package NAME/ for one component of KIND: pyproject with the entry point, the declared
+    config, a working baseline implementation, contract tests (fswap.testing) and a README."""
+    from fswap.scaffold import names_for, write_package
+
+    root = write_package(kind, names_for(distribution, component), folder)
+    click.echo(f"wrote {root}: cd {root} && pip install -e '.[test]' && pytest")
+
+
 @cli.command()
 @pass_session
 def schema(session: Session) -> None:

@@ -65,11 +65,12 @@ def main(argv: list[str] | None = None) -> None:
 
     from fswap.catalog import Catalog
     from fswap.config import load_pipeline
+    from fswap.context import RunContext
     from fswap.model.config import parse_model_config
     from fswap.model.io import save_networks
     from fswap.model.networks import build_networks
     from fswap.plugins import make_plugin_manager
-    from fswap.run import RunContext, run_pipeline
+    from fswap.run import run_pipeline
     from fswap.samples import make_face_video, make_image_folder
 
     catalog = Catalog.from_plugin_manager(make_plugin_manager())

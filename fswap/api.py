@@ -27,8 +27,9 @@ from fswap.builder import build as _build_choice
 from fswap.catalog import Catalog
 from fswap.components import ComponentChoice, Kind
 from fswap.config import PipelineConfig, load_pipeline, parse_pipeline
+from fswap.context import RunContext, StageResult
 from fswap.plugins import PluginManager, make_plugin_manager
-from fswap.run import RunContext, StageResult, run_pipeline
+from fswap.run import run_pipeline
 from fswap.structure import Context, structure_component
 from fswap.weights import resolving_weights
 from fswap.workdir import Workdir

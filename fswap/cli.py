@@ -81,7 +81,8 @@ def cli(ctx: click.Context, debug: bool, verbose: int, log_level: str | None) ->
 def run(session: Session, pipeline: Path, stages: tuple[str, ...], resume: bool, no_progress: bool,
         overrides: tuple[str, ...]) -> None:
     """Run the stages of PIPELINE (a pipeline.toml)."""
-    from fswap.run import RunContext, run_pipeline
+    from fswap.context import RunContext
+    from fswap.run import run_pipeline
     from fswap.stages import STAGES
 
     valid = {"all", *(s.name for s in STAGES)}
@@ -107,7 +108,8 @@ def run(session: Session, pipeline: Path, stages: tuple[str, ...], resume: bool,
 def evaluate(session: Session, pipeline: Path, no_progress: bool) -> None:
     """Run only the evaluate stage of PIPELINE (its [evaluate] table, or the defaults when it has none):
     writes <workdir>/evaluate/report.json and report.html."""
-    from fswap.run import RunContext, run_pipeline
+    from fswap.context import RunContext
+    from fswap.run import run_pipeline
     from fswap.stages.evaluate_config import with_evaluate_section
 
     config = with_evaluate_section(load_pipeline(pipeline, catalog=session.catalog), session.catalog)
@@ -128,9 +130,9 @@ def tracks(session: Session, pipeline: Path, no_progress: bool) -> None:
     """Detect and track the faces of PIPELINE's [convert] input without converting: writes
     <workdir>/convert/tracks.json (per track: frames, identity distance, decision and why) and a contact
     sheet, tracks.png. Pick ids from it and set [convert] select = "tracks", tracks = [ids]."""
+    from fswap.context import RunContext
     from fswap.errors import ConfigError
     from fswap.lock import workdir_lock
-    from fswap.run import RunContext
     from fswap.stages.convert_select import review_tracks
     from fswap.weights import resolving_weights
 

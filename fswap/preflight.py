@@ -45,7 +45,7 @@ def read_model_settings(checkpoints: Path) -> dict[str, Any] | None:
 
 def record_model_settings(checkpoints: Path, settings: dict[str, Any]) -> None:
     """Record the settings the checkpoints in `checkpoints` are (about to be) written with."""
-    from fswap.run import write_json_atomic
+    from fswap.files import write_json_atomic
 
     write_json_atomic(checkpoints / MODEL_SETTINGS, settings)
 

@@ -2,49 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
-import attrs
-
-from fswap.catalog import Catalog
 from fswap.cluster import cluster_place
 from fswap.config import PipelineConfig
-from fswap.errors import ConfigError, StageError
+from fswap.context import RunContext, StageResult
+from fswap.errors import ConfigError
+from fswap.files import write_json_atomic
 from fswap.lock import workdir_lock
-from fswap.plugins import PluginManager
 from fswap.stages import STAGES, StageInfo
 from fswap.structure import unstructure
 from fswap.weights import resolving_weights
-
-
-@attrs.frozen
-class RunContext:
-    """What a stage runner receives besides its own config."""
-
-    pipeline: PipelineConfig
-    catalog: Catalog
-    pm: PluginManager
-    resume: bool = True  # False (--fresh) discards earlier work of the stages being run
-    progress: bool = True
-
-    @property
-    def workdir(self) -> Any:
-        return self.pipeline.workdir
-
-
-@attrs.frozen
-class StageResult:
-    """A finished stage: numbers for its summary and the files people will want to open."""
-
-    stage: str
-    summary: dict[str, Any] = attrs.field(factory=dict)
-    outputs: dict[str, Path] = attrs.field(factory=dict)
-    headline: str = ""  # one line saying what the numbers mean (printed below the summary)
 
 
 def select_stages(
@@ -62,33 +30,6 @@ def select_stages(
                 )
             chosen.append(info)
     return chosen
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON via a temporary file and rename, so a crash never leaves a truncated file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise StageError(f"{path}: cannot write ({exc.strerror or exc})") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=False)
-            fh.write("\n")
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
-    except OSError as exc:  # e.g. disk full: an earlier version of the file stays as it was
-        reason = exc.strerror or exc
-        raise StageError(f"{path}: cannot write ({reason}); an earlier version is unchanged") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def run_pipeline(

@@ -91,7 +91,7 @@ class DetectionLog:
 
     def save(self, path: Path) -> None:
         """Write the log atomically (temp file + rename)."""
-        from fswap.run import write_json_atomic
+        from fswap.files import write_json_atomic
 
         write_json_atomic(path, self.to_json())
         self.path = path

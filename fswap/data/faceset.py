@@ -159,7 +159,7 @@ class FaceSet:
 
     def save(self) -> None:
         """Write alignments.json atomically (temp file + rename)."""
-        from fswap.run import write_json_atomic
+        from fswap.files import write_json_atomic
 
         write_json_atomic(self.alignments_path, self.to_json())
 

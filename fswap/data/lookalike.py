@@ -423,7 +423,7 @@ class LookalikeAugmenter:
 
     def write_report(self, path: Path) -> None:
         """Write `report()` as JSON atomically (e.g. model/logs/lookalike_a.json)."""
-        from fswap.run import write_json_atomic
+        from fswap.files import write_json_atomic
 
         write_json_atomic(path, self.report())
 

@@ -112,7 +112,7 @@ def read_record(path: Path) -> HoldoutRecord | None:
 
 def write_record(path: Path, record: HoldoutRecord) -> None:
     """Write the record atomically (temporary file and rename)."""
-    from fswap.run import write_json_atomic
+    from fswap.files import write_json_atomic
 
     write_json_atomic(path, record.to_json())
 

@@ -162,7 +162,7 @@ def calibrate(frames: int = 24) -> dict[str, Any]:
                         thumbs = [thumbnail(f.image) for f in faces]
                         key = "moving" if motion == "mixed" else "frozen"
                         distances[key].extend(face_distance(a, b) for a, b in itertools.pairwise(thumbs))
-    from fswap.stages.extract_config import DEDUPE_THRESHOLD, MIN_SHARPNESS
+    from fswap.extract.defaults import DEDUPE_THRESHOLD, MIN_SHARPNESS
 
     return {
         "sharpness": {k: _stats(v, MIN_SHARPNESS) for k, v in groups.items()},

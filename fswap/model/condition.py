@@ -94,8 +94,8 @@ def write_condition(folder: Path, record: Mapping[str, Any]) -> None:
     """Add `record` as `condition` to the model.json of the saved model in `folder` (atomically)."""
     import json
 
+    from fswap.files import write_json_atomic
     from fswap.model.io import METADATA, read_metadata
-    from fswap.run import write_json_atomic
 
     metadata = read_metadata(folder)
     metadata[CONDITION_KEY] = json.loads(json.dumps(dict(record)))

@@ -17,9 +17,9 @@ import keras
 
 from fswap.components import ComponentChoice
 from fswap.errors import InputError, PluginError
+from fswap.files import write_json_atomic
 from fswap.model.config import ModelConfig
 from fswap.model.networks import SIDES, Networks
-from fswap.run import write_json_atomic
 from fswap.structure import unstructure
 
 FORMAT_VERSION = 1

@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 
 from fswap.builder import build
+from fswap.context import RunContext, StageResult
 from fswap.convert.engine import Converter, ConvertOptions
 from fswap.convert.layout import output_size
 from fswap.errors import InputError, StageError
+from fswap.files import write_json_atomic
 from fswap.frame_guard import Activity, Attributed, FrameGuard, GuardedDetector
 from fswap.model.condition import load_condition
 from fswap.preflight import require_input
-from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages import convert_select as selection
 from fswap.stages.convert_alignments import detection_counts, faces_detector, faces_from, find_alignments
 from fswap.stages.convert_config import ConvertConfig

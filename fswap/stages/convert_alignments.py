@@ -14,9 +14,9 @@ from typing import Any
 
 import attrs
 
+from fswap.context import RunContext
 from fswap.data.detections import DETECTIONS, DetectionLog, input_fingerprint
 from fswap.errors import InputError, StageError
-from fswap.run import RunContext
 from fswap.stages.convert_config import ConvertConfig
 from fswap.stages.extract_config import result_settings
 

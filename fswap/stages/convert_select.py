@@ -14,11 +14,11 @@ import attrs
 import numpy as np
 
 from fswap.builder import build
+from fswap.context import RunContext
 from fswap.convert.plan import FaceTracks, Plan, SelectOptions, plan_tracks
 from fswap.errors import StageError
 from fswap.frame_guard import Attributed
 from fswap.reference import reference_embedding
-from fswap.run import RunContext
 from fswap.stages.convert_config import ConvertConfig
 from fswap.video.cuts import CutDetector
 
@@ -151,9 +151,9 @@ def review_tracks(ctx: RunContext, config: ConvertConfig) -> dict[str, Any]:
     "dry_run", so evaluate never takes it for a converted video's record) and the contact sheet tracks.png.
     Returns the counts and both paths."""
     from fswap.convert.contact import write_sheet
+    from fswap.files import write_json_atomic
     from fswap.frame_guard import Activity, FrameGuard, GuardedDetector
     from fswap.progress import tqdm
-    from fswap.run import write_json_atomic
     from fswap.stages.convert import TRACKS_FILE, frame_range
 
     source, _fps = frame_range(ctx, config)

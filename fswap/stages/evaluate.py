@@ -13,6 +13,7 @@ from typing import Any
 
 from fswap.builder import build
 from fswap.components import ComponentChoice
+from fswap.context import RunContext, StageResult
 from fswap.data.faceset import FaceSet
 from fswap.errors import StageError
 from fswap.evaluate import faces as fx
@@ -21,7 +22,6 @@ from fswap.evaluate.evaluation import EvaluationInputs, Limits, VideoInput, eval
 from fswap.evaluate.holdout import select_holdout, training_indices
 from fswap.evaluate.report import headline, write_data_uri, write_report
 from fswap.frame_guard import Activity, Attributed
-from fswap.run import RunContext, StageResult
 from fswap.stages.evaluate_config import EvaluateConfig
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm")

@@ -11,6 +11,7 @@ import numpy as np
 
 from fswap.builder import build
 from fswap.components import AlignedFace, Aligner, Detection, Detector, Embedder, MaskGenerator, Tracker
+from fswap.context import RunContext, StageResult
 from fswap.data.detections import DETECTIONS, DetectionLog, input_fingerprint
 from fswap.errors import FswapError, InputError, StageError
 from fswap.extract.alignment import square_crop
@@ -22,7 +23,6 @@ from fswap.extract.writer import FaceSetWriter
 from fswap.frame_guard import Attributed, FrameGuard, check_aligned
 from fswap.preflight import require_input
 from fswap.reference import reference_embedding as embedding_of
-from fswap.run import RunContext, StageResult
 from fswap.stages.extract_config import ExtractConfig, ExtractSide, mask_names, result_settings
 from fswap.structure import unstructure
 from fswap.video.reader import open_frames

@@ -9,6 +9,7 @@ import attrs
 
 from fswap.components import ComponentChoice, Kind
 from fswap.errors import ConfigError
+from fswap.extract.defaults import DEDUPE_THRESHOLD, MIN_SHARPNESS
 from fswap.options import at_least, between, component, component_list, one_of, option
 from fswap.structure import unstructure
 
@@ -26,8 +27,6 @@ def result_settings(choice: ComponentChoice) -> dict[str, Any]:
 
 
 DEFAULT_CUT_THRESHOLD = 0.30  # fswap.video.cuts.DEFAULT_THRESHOLD (not imported: no cv2/numpy at validate)
-MIN_SHARPNESS = 0.09
-DEDUPE_THRESHOLD = 0.06
 ON_ERROR = ("fail", "skip")
 DEDUPE = ("video", "always", "off")
 

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from fswap.builder import build
+from fswap.context import RunContext, StageResult
 from fswap.data.faceset import FaceSet
 from fswap.data.pipeline import BatchMaker, load_faces, make_dataset, preview_conditions, preview_faces
 from fswap.errors import ConfigError, InputError, StageError
 from fswap.evaluate.holdout import HOLDOUT_FILE, HoldoutRecord, split_for_training, training_set, write_record
+from fswap.files import write_json_atomic
 from fswap.losses import LossComponent, backbone_name, needs_eye_masks
 from fswap.preflight import checkpoint_mismatch, read_model_settings, record_model_settings
-from fswap.run import RunContext, StageResult, write_json_atomic
 from fswap.stages.train_config import TrainStageConfig
 from fswap.structure import unstructure
 from fswap.train.distribute import Distribution, remove_scratch, scratch_folder

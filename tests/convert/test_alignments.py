@@ -15,10 +15,10 @@ import pytest
 from fswap.catalog import Catalog
 from fswap.components import Detection
 from fswap.config import load_pipeline
+from fswap.context import RunContext
 from fswap.data.detections import DETECTIONS, DetectionLog, input_fingerprint
 from fswap.errors import InputError, StageError
 from fswap.plugins import make_plugin_manager
-from fswap.run import RunContext
 from fswap.stages.convert_alignments import faces_detector, find_alignments
 from fswap.stages.extract_config import result_settings
 from fswap.video.reader import open_frames

@@ -16,10 +16,11 @@ import pytest
 
 from fswap.catalog import Catalog
 from fswap.config import load_pipeline
+from fswap.context import RunContext
 from fswap.data.detections import DETECTIONS
 from fswap.data.faceset import FaceSet
 from fswap.plugins import make_plugin_manager
-from fswap.run import RunContext, run_pipeline
+from fswap.run import run_pipeline
 from fswap.samples import make_face_video, make_image_folder
 
 pytestmark = pytest.mark.slow

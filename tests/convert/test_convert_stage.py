@@ -14,9 +14,10 @@ import pytest
 
 from fswap.catalog import Catalog
 from fswap.config import load_pipeline
+from fswap.context import RunContext
 from fswap.errors import ConfigError, InputError
 from fswap.plugins import make_plugin_manager
-from fswap.run import RunContext, run_pipeline
+from fswap.run import run_pipeline
 from fswap.samples import make_face_video
 from fswap.video.audio import count_frames, probe
 from fswap.video.provenance import PNG_KEY, read_png_text

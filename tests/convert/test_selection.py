@@ -19,9 +19,10 @@ from fswap import samples_scenes as scenes
 from fswap.catalog import Catalog
 from fswap.components import Detection
 from fswap.config import load_pipeline
+from fswap.context import RunContext
 from fswap.convert.geometry import paste_region, roi_matrix
 from fswap.plugins import make_plugin_manager
-from fswap.run import RunContext, run_pipeline
+from fswap.run import run_pipeline
 from fswap.samples import public_domain_face
 
 pytestmark = pytest.mark.slow

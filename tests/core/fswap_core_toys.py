@@ -100,14 +100,14 @@ RAN: list[tuple[str, object]] = []
 
 
 def run_extract(ctx: object, config: ToyExtractConfig) -> object:
-    from fswap.run import StageResult
+    from fswap.context import StageResult
 
     RAN.append(("extract", config))
     return StageResult("extract", summary={"faces": 3}, outputs={"faces": Path("faces")})
 
 
 def run_train(ctx: object, config: ToyTrainConfig) -> object:
-    from fswap.run import StageResult
+    from fswap.context import StageResult
 
     RAN.append(("train", config))
     return StageResult("train", summary={"iterations": config.iterations})

@@ -13,10 +13,11 @@ import pytest
 from fswap_core_toys import RAN, TOY_STAGES, toy_catalog
 
 from fswap.config import apply_overrides, load_pipeline, parse_override
+from fswap.context import RunContext
 from fswap.errors import ConfigError
 from fswap.lock import WorkdirBusyError, is_locked, lock_path, read_holder, workdir_lock
 from fswap.plugins import make_plugin_manager
-from fswap.run import RunContext, run_pipeline
+from fswap.run import run_pipeline
 
 HOLDER = textwrap.dedent(
     """

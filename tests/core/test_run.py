@@ -11,9 +11,11 @@ from fswap_core_toys import RAN, TOY_PROVIDER, TOY_STAGES, EmptyConfig, toy_cata
 from fswap import ComponentChoice, ComponentSpec
 from fswap.builder import build
 from fswap.config import load_pipeline
+from fswap.context import RunContext
 from fswap.errors import ConfigError, InputError, PluginError
+from fswap.files import write_json_atomic
 from fswap.plugins import DISABLE_ENV, make_plugin_manager
-from fswap.run import RunContext, run_pipeline, select_stages, write_json_atomic
+from fswap.run import run_pipeline, select_stages
 from fswap.workdir import Workdir
 
 

@@ -108,7 +108,7 @@ import attrs
 from fswap import ComponentSpec, hookimpl, option
 from fswap.builder import build
 from fswap.options import component
-from fswap.run import StageResult
+from fswap.context import StageResult
 from fswap.weights import WeightsSpec, find_weights
 
 SPEC = WeightsSpec(name="toy-net", url="https://example.invalid/toy.bin", filename="toy.bin", licence="CC0")
@@ -179,7 +179,8 @@ def resolving(site, use_entry_points, cache: Path, tmp_path: Path):
 
 
 def run_one(pipeline, pm, stages) -> dict:
-    from fswap.run import RunContext, run_pipeline
+    from fswap.context import RunContext
+    from fswap.run import run_pipeline
 
     ctx = RunContext(pipeline=pipeline, catalog=None, pm=pm)  # type: ignore[arg-type]
     (result,) = run_pipeline(ctx, (), stages)

@@ -19,9 +19,10 @@ import pytest
 from fswap.catalog import Catalog
 from fswap.components import ComponentSpec, Kind, Provider
 from fswap.config import load_pipeline
+from fswap.context import RunContext
 from fswap.errors import ConfigError, InputError
 from fswap.plugins import make_plugin_manager
-from fswap.run import RunContext, run_pipeline
+from fswap.run import run_pipeline
 from fswap.samples import make_face_video
 from fswap.video.reader import open_frames
 

@@ -16,9 +16,10 @@ from fswap_eval_toys import make_faceset
 from fswap.catalog import Catalog
 from fswap.components import ComponentSpec, Kind, Provider
 from fswap.config import load_pipeline
+from fswap.context import RunContext
 from fswap.errors import ConfigError, StageError
 from fswap.plugins import make_plugin_manager
-from fswap.run import RunContext, run_pipeline
+from fswap.run import run_pipeline
 from fswap.samples import make_face_video
 from fswap.stages.evaluate_config import EvaluateConfig, with_evaluate_section
 

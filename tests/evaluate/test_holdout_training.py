@@ -15,6 +15,7 @@ import pytest
 
 from fswap.catalog import Catalog
 from fswap.config import load_pipeline
+from fswap.context import RunContext
 from fswap.data.faceset import FaceSet
 from fswap.errors import ConfigError, InputError
 from fswap.evaluate.holdout import (
@@ -30,7 +31,7 @@ from fswap.evaluate.holdout import (
     write_record,
 )
 from fswap.plugins import make_plugin_manager
-from fswap.run import RunContext, run_pipeline
+from fswap.run import run_pipeline
 from fswap.train.toys import make_landmarked_faceset
 
 

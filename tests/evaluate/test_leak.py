@@ -81,11 +81,12 @@ def test_identity_selection_has_no_leak_and_a_painted_bystander_is_caught(tmp_pa
     from fswap import samples_scenes as scenes
     from fswap.catalog import Catalog
     from fswap.config import load_pipeline
+    from fswap.context import RunContext
     from fswap.model.config import parse_model_config
     from fswap.model.io import save_networks
     from fswap.model.networks import build_networks
     from fswap.plugins import make_plugin_manager
-    from fswap.run import RunContext, run_pipeline
+    from fswap.run import run_pipeline
     from fswap.samples import public_domain_face
 
     catalog = Catalog.from_plugin_manager(make_plugin_manager())

@@ -10,10 +10,10 @@ import pytest
 from fswap.evaluate.following import MODEL_POINTS, rotation_from_angles
 from fswap.extract.alignment import alignment_matrix, warp
 from fswap.extract.calibration import gaussian_blur, motion_blur, turn_face
+from fswap.extract.defaults import DEDUPE_THRESHOLD, MIN_SHARPNESS
 from fswap.extract.pose import FRONTAL_NOSE, PITCH_BINS, YAW_BINS, coverage_grid, coverage_summary, yaw_pitch
 from fswap.extract.quality import RecentFaces, face_distance, sharpness, thumbnail
 from fswap.samples import make_image_folder, photo_detection, public_domain_face
-from fswap.stages.extract_config import DEDUPE_THRESHOLD, MIN_SHARPNESS
 
 
 def model_points5(yaw: float, pitch: float, roll: float = 0.0) -> np.ndarray:

@@ -15,11 +15,12 @@ import pytest
 
 from fswap.catalog import Catalog
 from fswap.config import load_pipeline
+from fswap.context import RunContext
 from fswap.data.faceset import FaceSet
 from fswap.errors import ConfigError, InputError, StageError
 from fswap.extract.alignment import warp
 from fswap.plugins import make_plugin_manager
-from fswap.run import RunContext, run_pipeline
+from fswap.run import run_pipeline
 from fswap.samples import make_face_video, make_image_folder, public_domain_face
 from fswap.video.reader import read_image
 

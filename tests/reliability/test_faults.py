@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from fswap.errors import FswapError, StageError, TrainingError
-from fswap.run import write_json_atomic
+from fswap.files import write_json_atomic
 from fswap.train.state import CheckpointStore, TrainState
 
 

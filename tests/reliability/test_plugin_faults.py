@@ -15,9 +15,10 @@ from reliability_kit import extract_toml, image_folder, write_toml
 
 from fswap.catalog import Catalog
 from fswap.config import load_pipeline
+from fswap.context import RunContext
 from fswap.errors import PluginFailure
 from fswap.plugins import make_plugin_manager
-from fswap.run import RunContext, run_pipeline
+from fswap.run import run_pipeline
 
 
 def _summary(project: Path) -> dict:

@@ -286,7 +286,8 @@ def docs_command(topic: str) -> None:
     """Print the plugin author's reference, generated from the installed fswap (Markdown).
 
     TOPIC: contracts (what each kind's component receives and returns), hooks (every hook a plugin may
-    implement) or declare (declaring a component; migrating a plugin from fswap 0.1)."""
+    implement), declare (declaring a component; migrating a plugin from fswap 0.1) or surface (the
+    modules of fswap a plugin may import)."""
     click.echo(render_docs(topic), nl=False)
 
 

@@ -19,6 +19,7 @@ TOPICS: dict[str, str] = {
     "contracts": "what each kind's component receives and returns (the Protocols and value types)",
     "hooks": "every hook a plugin may implement",
     "declare": "declaring a component, and migrating a plugin from fswap 0.1",
+    "surface": "the modules of fswap a plugin may import (the rest is internal)",
 }
 
 
@@ -158,7 +159,10 @@ def declare_markdown() -> str:
 
 def render(topic: str) -> str:
     """The Markdown of one topic (a ValueError listing the topics for an unknown one)."""
-    makers = {"contracts": contracts_markdown, "hooks": hooks_markdown, "declare": declare_markdown}
+    from fswap.surface import surface_markdown
+
+    makers = {"contracts": contracts_markdown, "hooks": hooks_markdown, "declare": declare_markdown,
+              "surface": surface_markdown}
     if topic not in makers:
         raise ValueError(f"unknown docs topic {topic!r}; topics: {', '.join(TOPICS)}")
     return makers[topic]()

@@ -837,8 +837,9 @@ def plot(result: Mapping[str, Any], out: Path) -> Path:
     load = result["machine_at_start"].get("load_average_1_5_15")
     cpus = result["machine_at_start"]["cpus"]
     seeds = f"mean of seeds {', '.join(map(str, result['seeds']))}; " if several else ""
-    fig.suptitle(f"bench.quality: {result['budget_s']:g} s per run on {cpus} CPUs (load average at start "
-                 f"{load}); {seeds}held-out faces; solid A→B, dashed B→A", fontsize=10)
+    unit = "iterations" if result.get("clock") == "iterations" else "s"
+    fig.suptitle(f"bench.quality: {result['budget_s']:g} {unit} per run on {cpus} CPUs (load average at "
+                 f"start {load}); {seeds}held-out faces; solid A→B, dashed B→A", fontsize=10)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)

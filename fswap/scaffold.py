@@ -252,15 +252,7 @@ _TRACKER = Template(
 from __future__ import annotations
 
 from fswap import Detection, TrackedFace
-
-
-def _iou(a, b) -> float:
-    ax, ay, aw, ah = (float(v) for v in a)
-    bx, by, bw, bh = (float(v) for v in b)
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    return inter / (aw * ah + bw * bh - inter) if inter > 0 else 0.0
+from fswap.convert.tracking import iou
 
 
 class $class_name:
@@ -280,8 +272,8 @@ class $class_name:
                     for i, (d, _) in self._tracks.items()]
         out, free = [], dict(self._tracks)
         for det in sorted(detections, key=lambda d: -d.confidence):
-            best = max(free, key=lambda i: _iou(free[i][0].box, det.box), default=None)
-            if best is None or _iou(free[best][0].box, det.box) < self.config.min_iou:
+            best = max(free, key=lambda i: iou(free[i][0].box, det.box), default=None)
+            if best is None or iou(free[best][0].box, det.box) < self.config.min_iou:
                 best, self._next_id = self._next_id, self._next_id + 1
             else:
                 del free[best]

@@ -37,6 +37,7 @@ from fswap.components import (
     Provider,
     TrackedFace,
 )
+from fswap.convert.tracking import iou as box_iou
 from fswap.declaration import spec_of
 from fswap.errors import FswapError, PluginError
 from fswap.kinds import missing_members
@@ -317,15 +318,6 @@ def _check_points(
         )
 
 
-def _box_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    ax, ay, aw, ah = (float(v) for v in a)
-    bx, by, bw, bh = (float(v) for v in b)
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    return inter / (aw * ah + bw * bh - inter) if inter > 0 else 0.0
-
-
 def _eye_centres(points: np.ndarray) -> np.ndarray:
     from fswap.extract.alignment import five_from_68
 
@@ -387,7 +379,7 @@ def check_detector(
         truth = known[i] if i < len(known) else None
         if truth is not None:
             best = max(found, key=lambda d: d.confidence)
-            iou = _box_iou(best.box, truth.box)
+            iou = box_iou(tuple(best.box), tuple(truth.box))
             check.require(iou >= SAMPLE_FACE_MIN_IOU,
                           f"put the face of frame {i} at box {tuple(round(float(v)) for v in best.box)}, "
                           f"overlapping the portrait's face {tuple(round(float(v)) for v in truth.box)} by "

@@ -5,8 +5,8 @@ A loss component is built from its frozen config (`Class(config)`) and satisfies
 The training loop calls it once per side inside the compiled train step, multiplies the unweighted value
 by the component's configured `weight` and the schedule's runtime factor, and sums the terms.
 
-Optional members (read through the functions below, so plain losses need none of them) let a term own more
-training or tell the loop what it needs:
+Optional members (plain losses need none of them) let a term own more training or tell the loop what it
+needs; the last three are read through the functions at the end of this module:
 
 * `critic_steps: int` (default 1): how many discriminator updates per iteration this term's
   `discriminator_loss` takes part in (e.g. 5 for WGAN-GP). Updates repeat on the same batch and the same

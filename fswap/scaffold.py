@@ -456,9 +456,12 @@ def names_for(distribution: str, component: str | None = None) -> Names:
         raise ConfigError(f"plugin name {distribution!r} must be lower-case letters and digits, words "
                           "joined by '-' or '_' (e.g. fswap-sharp-blend)")
     module = distribution.replace("-", "_")
+    if keyword.iskeyword(module):
+        raise ConfigError(f"plugin name {distribution!r} would make the module {module!r}, a Python keyword; "
+                          f"choose another (e.g. fswap-{distribution})")
     plugin = module.removeprefix("fswap_") or module
     name = component or plugin
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(module):
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
         raise ConfigError(f"component name {name!r} must be lower-case letters, digits and '_'")
     return Names(distribution=distribution, module=module, plugin=plugin, component=name)
 

@@ -27,6 +27,8 @@ def test_names_follow_the_distribution_name() -> None:
     for bad in ("Fswap-X", "fswap--x", "-x", "x y"):
         with pytest.raises(ConfigError, match="must be lower-case letters and digits"):
             names_for(bad)
+    with pytest.raises(ConfigError, match="would make the module 'class', a Python keyword"):
+        names_for("class")
     with pytest.raises(ConfigError, match="component name 'Two-Words'"):
         names_for("acme", "Two-Words")
 

@@ -154,7 +154,9 @@ def baseline_step(nets: Any, lr_g: float = 1e-4, lr_d: float = 2e-4) -> Any:
 # ---------------------------------------------------------------------------------------------------
 
 
-def run_one(spec: dict[str, Any]) -> dict[str, Any]:
+def build_step(spec: dict[str, Any]) -> tuple[Any, tuple[Any, ...], float]:
+    """(fswap's TrainStep, one fixed batch, mixup λ) for `spec`: the real networks of resolution:capacity
+    under the precision's Keras policy, the default losses, phase 0 of the reference schedule."""
     import keras
     import numpy as np
     import tensorflow as tf
@@ -164,17 +166,16 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     from fswap.model.config import parse_model_config
     from fswap.model.networks import build_networks
     from fswap.plugins import make_plugin_manager
-    from fswap.train.report import as_floats
     from fswap.train.step import TrainStep
 
-    res, cap, prec, n = spec["resolution"], spec["capacity"], spec["precision"], spec["batch_size"]
+    res, prec, n = spec["resolution"], spec["precision"], spec["batch_size"]
     keras.mixed_precision.set_global_policy(POLICIES[prec])
     keras.utils.set_random_seed(0)
     catalog = Catalog.from_plugin_manager(make_plugin_manager())
     attention = {"use": spec.get("attention", "self_attention")}
-    config = parse_model_config({"resolution": res, "capacity": cap, "attention": attention}, catalog=catalog)
+    config = parse_model_config({"resolution": res, "capacity": spec["capacity"], "attention": attention},
+                                catalog=catalog)
     nets = build_networks(config, ModelBlocks.from_config(config))
-    params = {k: int(m.count_params()) for k, m in nets.all().items()}
     specs = {e.spec.name: e.spec for e in catalog if e.spec.kind == "loss"}
     losses = {name: specs[name].load_factory()(specs[name].config()) for name in DEFAULT_LOSSES}
     step = TrainStep(nets, losses, loss_scaling=prec == "float16")
@@ -183,8 +184,18 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     img = lambda: tf.constant(rng.uniform(-1, 1, (n, res, res, 3)).astype("f4"))  # noqa: E731
     eye = lambda: tf.constant((rng.uniform(0, 1, (n, res, res, 1)) > 0.9).astype("f4"))  # noqa: E731
-    batch = (img(), img(), eye(), img(), img(), eye())
-    lam = 0.3
+    return step, (img(), img(), eye(), img(), img(), eye()), 0.3
+
+
+def run_one(spec: dict[str, Any]) -> dict[str, Any]:
+    import tensorflow as tf
+
+    from fswap.train.report import as_floats
+
+    res, cap, prec, n = spec["resolution"], spec["capacity"], spec["precision"], spec["batch_size"]
+    step, batch, lam = build_step(spec)
+    nets = step.networks
+    params = {k: int(m.count_params()) for k, m in nets.all().items()}
 
     def fswap_once() -> None:
         as_floats(step(batch, lam))

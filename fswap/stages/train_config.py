@@ -81,7 +81,7 @@ class TrainStageConfig:
     )
     schedule: tuple[PhaseConfig, ...] = option(
         REFERENCE_PHASES,
-        help="Phase table ([[train.schedule]] rows with start, off, mask_margin, lr_factor, swap_decoders).",
+        help="Phase table ([[train.schedule]] rows with start, off, ramp, mask_margin, lr_factor, swap_decoders).",
     )
     augment: AugmentConfig = option(help="Augmentation ([train.augment]).")
     lr_generator: float = option(1e-4, help="Adam learning rate of the generators.", validator=at_least(0.0))

@@ -117,7 +117,7 @@ class Trainer:
         also swap decoders / reset optimisers as the phase asks. A phase without `mask_margin` gives each
         hinge term the margin it was built with."""
         phase = self.schedule.phases[index]
-        self.step.set_factors(self.schedule.factors(index, self.step.names))
+        self.step.set_factors(self.schedule.factors(index, self.step.names, self.state.iteration))
         for name, margin in _margin_variables(self.step.losses).items():
             margin.assign(self.built_margins[name] if phase.mask_margin is None else phase.mask_margin)
         self.step.set_lr_factor(phase.lr_factor * self.state.lr_backoff)
@@ -177,6 +177,8 @@ class Trainer:
                 index = self.schedule.index_at(it)
                 if index != self._applied_phase:
                     self.apply_phase(index, entering=True)
+                if self.schedule.ramps(index):
+                    self.step.set_factors(self.schedule.factors(index, self.step.names, it))
                 tick = time.perf_counter()
                 batch = next(batches)
                 lam = float(np.random.default_rng([cfg.seed, it, 7]).beta(cfg.mixup_alpha, cfg.mixup_alpha))

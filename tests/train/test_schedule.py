@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -98,3 +99,41 @@ def test_a_custom_schedule_keeps_the_hinge_margin_option(tmp_path: Path) -> None
     x = LossInputs(warped=None, target=None, alpha=np.zeros((1, 4, 4, 1), "f4"), bgr=None, masked=None)
     hinge = float(losses["mask_hinge"].generator_loss(x))
     assert hinge == pytest.approx(0.35)  # an all-input mask is 0.35 below the margin
+
+
+def test_a_ramp_rises_linearly_over_its_phase_and_off_wins() -> None:
+    s = Schedule((PhaseConfig(start=0.0, ramp=("edge", "eyes"), off=("eyes",)), PhaseConfig(start=0.4)), 20)
+    assert s.thresholds == (0, 8) and s.ramps(0) and not s.ramps(1)
+    names = ["reconstruction", "edge", "eyes"]
+    assert [s.factors(0, names, it)["edge"] for it in (0, 2, 4, 7)] == pytest.approx([0, 0.25, 0.5, 0.875])
+    assert s.factors(0, names, 4) == {"reconstruction": 1.0, "edge": 0.5, "eyes": 0.0}
+    assert s.factors(1, names, 8) == {"reconstruction": 1.0, "edge": 1.0, "eyes": 1.0}
+    last = Schedule((PhaseConfig(start=0.0), PhaseConfig(start=0.5, ramp=("edge",))), 20)
+    assert last.factors(1, names, 15)["edge"] == pytest.approx(0.5)  # the last phase ramps to the end
+    assert s.describe()[0]["ramp"] == ["edge", "eyes"]
+
+
+@pytest.mark.slow
+def test_the_trainer_sets_a_ramped_weight_at_every_iteration(make_trainer: Any, tmp_path: Path) -> None:
+    """The weight of a ramped term follows the ramp during training, iteration by iteration, and stays at
+    full weight in the next phase."""
+    trainer = make_trainer(iterations=12, workdir=tmp_path / "m")
+    trainer.schedule = Schedule((PhaseConfig(start=0.0, ramp=("edge",)), PhaseConfig(start=0.5)), 12)
+    step = trainer.step
+    seen: list[float] = []
+    original = step.__call__
+
+    class Recording:
+        """The step with the edge term's effective weight recorded at each call."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(step, name)
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            seen.append(float(step.scales["edge"].numpy()))
+            return original(*args, **kwargs)
+
+    trainer.step = Recording()
+    trainer.run(resume=False)
+    weight = step.losses["edge"].weight
+    assert seen == pytest.approx([weight * it / 6 for it in range(6)] + [weight] * 6, rel=1e-6)

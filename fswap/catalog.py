@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import attrs
 
 from fswap.components import ComponentSpec, Kind, Provider
-from fswap.errors import ComponentNotFoundError, PluginError
+from fswap.errors import ComponentNotFoundError, ConfigError, PluginError
 from fswap.hookspecs import REGISTRATION_HOOK
 from fswap.plugins import DISABLE_ENV, PluginManager
 
@@ -92,6 +92,32 @@ class Catalog:
 
     def names(self, kind: Kind | str) -> list[str]:
         return sorted(self._entries[Kind(kind)])
+
+    def defaults(self, kind: Kind | str, role: str | None = None) -> list[Entry]:
+        """The components of `kind` whose plugins declare them default for `role` (the kind's own name
+        when None), by name."""
+        kind = Kind(kind)
+        role = role or kind.value
+        entries = self._entries[kind]
+        return [entries[n] for n in self.names(kind) if role in entries[n].spec.default_for]
+
+    def default(self, kind: Kind | str, role: str | None = None, *, where: str = "") -> str:
+        """The name of the one component declared default for `role` of `kind`: a ConfigError when none
+        is installed (listing what is), a PluginError naming the plugins when several claim it."""
+        kind = Kind(kind)
+        found = self.defaults(kind, role)
+        prefix = f"{where}: " if where else ""
+        if len(found) == 1:
+            return found[0].spec.name
+        if not found:
+            listing = ", ".join(self.names(kind)) or "none installed"
+            raise ConfigError(f"{prefix}no installed plugin provides a default {kind}"
+                              f"{'' if role in (None, kind.value) else f' for {role}'}; choose one with "
+                              f"use = \"<name>\" (available: {listing})")
+        claims = ", ".join(f"'{e.spec.name}' (plugin '{e.provider.plugin}', {e.provider})" for e in found)
+        raise PluginError(f"{prefix}several plugins declare the default {kind}"
+                          f"{'' if role in (None, kind.value) else f' for {role}'}: {claims}. Name one with "
+                          f"use = \"<name>\", or disable a plugin with {DISABLE_ENV}=<plugin>")
 
     def __iter__(self) -> Iterator[Entry]:
         for kind in Kind:

@@ -252,9 +252,17 @@ def plugins_show(session: Session, kind: str, name: str) -> None:
     if entry.spec.aliases:
         click.echo(f"aliases: {', '.join(entry.spec.aliases)}")
     click.echo(f"factory: {entry.spec.factory}")
+    if entry.spec.default_for:
+        click.echo(f"default for: {', '.join(entry.spec.default_for)} (used where a pipeline names none)")
     click.echo(f"contract: {info(entry.spec.kind).builds} (`fswap docs contracts`)")
-    for row in option_rows(entry.spec.config):
+    for row in option_rows(entry.spec.config, session.catalog):
         click.echo(f"  {row['name']} ({row['type']}, default {row['default']}): {row['help']}")
+    if entry.spec.kind == Kind.RECIPE:  # what the recipe fills in is the point of showing one
+        from fswap.train.recipes import recipe_table
+
+        click.echo("sets, where [train] leaves them out:")
+        for key, value in recipe_table(session.catalog, entry.spec.name).items():
+            click.echo(f"  {key} = {json.dumps(value, ensure_ascii=False)}")
 
 
 @plugins.command("new")

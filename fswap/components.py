@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import importlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -33,6 +33,7 @@ class Kind(enum.StrEnum):
     BLENDER = "blender"
     COLOR_TRANSFER = "color_transfer"
     WRITER = "writer"
+    RECIPE = "recipe"
 
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -54,7 +55,9 @@ class ComponentSpec:
     """What a plugin registers: a named component of one kind, its config class and a lazy factory.
 
     `factory` is a "module:attr" string so registering never imports heavy code; the builder imports it
-    and calls `factory(config)` once per pipeline.
+    and calls `factory(config)` once per pipeline. `default_for` names the slot roles (fswap.options
+    `component(..., role=…)`, the kind's own name unless the slot says otherwise) this component fills
+    when pipeline.toml names none: the core names no concrete component, the plugins say which is used.
     """
 
     kind: Kind = attrs.field(converter=Kind)
@@ -63,6 +66,14 @@ class ComponentSpec:
     config: type = attrs.field()
     summary: str = ""
     aliases: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    default_for: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    @default_for.validator
+    def _roles_are_names(self, _attr: attrs.Attribute, value: tuple[str, ...]) -> None:
+        for role in value:
+            if not isinstance(role, str) or not _NAME_RE.match(role):
+                raise ValueError(f"default_for of component {self.name!r}: role {role!r} must be "
+                                 "lower_snake_case (a slot role such as the kind's name)")
 
     @config.validator
     def _config_is_attrs(self, _attr: attrs.Attribute, value: type) -> None:
@@ -330,6 +341,16 @@ class Writer(Protocol):
             output).
         """
         ...
+
+
+@runtime_checkable
+class Recipe(Protocol):
+    """A named set of `[train]` defaults (`[train] recipe = "<name>"`): what a demanding run of some kind
+    needs, chosen with one line."""
+
+    table: Mapping[str, Any]
+    """[train] option names → TOML values (sub-tables as dicts, lists of tables as lists of dicts); each
+    fills in an option the user's [train] table leaves out (`losses` and `schedule` replace as a whole)."""
 
 
 @runtime_checkable

@@ -44,12 +44,13 @@ def summary_of(cls: type) -> str:
 
 
 def declare(kind: Kind | str, name: str, *, factory: str, aliases: Sequence[str] = (),
-            summary: str | None = None) -> Callable[[C], C]:
+            summary: str | None = None, default_for: Sequence[str] = ()) -> Callable[[C], C]:
     """Declare the decorated config class as component `name` of `kind`, built by `factory(config)`.
 
-    `summary` defaults to the class docstring's first paragraph. The class must be a frozen attrs class
-    (subclass :class:`NoOptions` when the component has no options). A mistake is a ValueError at import
-    time, naming the class, so a broken declaration fails where it is written.
+    `summary` defaults to the class docstring's first paragraph. `default_for` lists the slot roles the
+    component fills when a pipeline names none (usually `[kind]`; see ComponentSpec). The class must be a
+    frozen attrs class (subclass :class:`NoOptions` when the component has no options). A mistake is a
+    ValueError at import time, naming the class, so a broken declaration fails where it is written.
     """
 
     def decorate(cls: C) -> C:
@@ -64,7 +65,7 @@ def declare(kind: Kind | str, name: str, *, factory: str, aliases: Sequence[str]
         text = summary if summary is not None else summary_of(cls)
         try:
             spec = ComponentSpec(kind=kind, name=name, factory=factory, config=cls, summary=text,
-                                 aliases=tuple(aliases))
+                                 aliases=tuple(aliases), default_for=tuple(default_for))
         except ValueError as exc:
             raise ValueError(f"@fswap.declare on {where}: {exc}") from exc
         setattr(cls, SPEC_ATTRIBUTE, spec)

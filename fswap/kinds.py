@@ -77,6 +77,9 @@ KINDS: tuple[KindInfo, ...] = (
              "An object whose `open(path, *, fps, size, audio_source)` returns a session that writes to a "
              "temporary name and appears under the final name only when `close()` succeeds (`abort()` "
              "removes the partial output)."),
+    KindInfo(Kind.RECIPE, c.Recipe, f"{_T}:check_recipe", "train",
+             "An object with `table`: a mapping of [train] option names to TOML values, the defaults that "
+             "`[train] recipe = \"<name>\"` fills in for the options the [train] table leaves out."),
 )
 
 BY_KIND: dict[Kind, KindInfo] = {row.kind: row for row in KINDS}

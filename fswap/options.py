@@ -15,6 +15,8 @@ import attrs
 HELP = "fswap_help"
 COMPONENT_KIND = "fswap_component_kind"
 COMPONENT_LIST = "fswap_component_list"
+COMPONENT_NAME = "fswap_component_name"
+ABSENT = "fswap_absent"
 
 
 def option(default: Any = attrs.NOTHING, *, help: str, validator: Any = None, factory: Any = None) -> Any:
@@ -78,17 +80,39 @@ def length(n: int) -> Callable[[Any, attrs.Attribute, Any], None]:
     return check
 
 
-def component(kind: str, default: str | None, *, help: str) -> Any:
+def _no_named_default(call: str, kind: str, legacy: tuple[Any, ...]) -> None:
+    if legacy:  # the spelling before defaults moved to the plugins
+        raise TypeError(
+            f"fswap.{call}({kind!r}, {legacy[0]!r}, …): a slot no longer names its default; the component "
+            f"declares it (@fswap.declare(..., default_for=[{str(kind)!r}])), and a slot without a default "
+            "is component(kind, optional=True, help=…) (fswap 0.3; docs/plugins/guide.md)")
+
+
+def component(kind: str, *legacy: Any, help: str, role: str | None = None, optional: bool = False) -> Any:
     """A field holding a component chosen in TOML with `use = "<name>"` (a table of the same name).
 
-    The structurer fills it with a :class:`fswap.components.ComponentChoice`; `default` is the component
-    used when the table is absent (None: the component is optional and the field stays None).
+    The structurer fills it with a :class:`fswap.components.ComponentChoice`. When the table is absent
+    (or gives options without `use`), the component is the one an installed plugin declares default for
+    `role` (the kind's own name unless given; `@fswap.declare(..., default_for=[role])`), so no config
+    class names a concrete component. `optional`: no default, the field stays None when absent.
     """
-    return attrs.field(default=None, metadata={HELP: help, COMPONENT_KIND: (kind, default)})
+    _no_named_default("component", kind, legacy)
+    slot_role = None if optional else (role or str(kind))
+    return attrs.field(default=None, metadata={HELP: help, COMPONENT_KIND: (str(kind), slot_role)})
 
 
-def component_list(kind: str, default: Sequence[str], *, help: str) -> Any:
+def component_list(kind: str, *legacy: Any, help: str, role: str | None = None, absent: str = "") -> Any:
     """A field holding several components of one kind, written as a table of tables in TOML:
     `[train.losses.edge]` (the key is the component name unless `use = "…"` says otherwise).
-    Giving the table replaces the default list entirely."""
-    return attrs.field(factory=tuple, metadata={HELP: help, COMPONENT_LIST: (kind, tuple(default))})
+    Absent, it holds every component declared default for `role` (the kind's name unless given);
+    giving the table replaces that list entirely. `absent`: what the reference shows as the default
+    when something else fills the list in (e.g. "the recipe's")."""
+    _no_named_default("component_list", kind, legacy)
+    return attrs.field(factory=tuple, metadata={HELP: help, COMPONENT_LIST: (str(kind), role or str(kind)),
+                                                ABSENT: absent})
+
+
+def component_name(kind: str, *, help: str) -> Any:
+    """A field holding the name of a component of `kind` used as a whole (e.g. `[train] recipe = "fast"`);
+    None when absent, for the config to resolve to the installed default of the kind."""
+    return attrs.field(default=None, metadata={HELP: help, COMPONENT_NAME: str(kind)})

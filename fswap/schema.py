@@ -9,17 +9,31 @@ import attrs
 
 from fswap.catalog import Catalog
 from fswap.components import Kind
-from fswap.options import COMPONENT_KIND, COMPONENT_LIST, help_of
+from fswap.options import ABSENT, COMPONENT_KIND, COMPONENT_LIST, COMPONENT_NAME, help_of
 from fswap.stages import STAGES, StageInfo
 from fswap.structure import describe_type, field_types, unstructure
 
 
-def _default_text(field: attrs.Attribute) -> str:
+def _default_text(field: attrs.Attribute, catalog: Catalog | None) -> str:
     if COMPONENT_KIND in field.metadata:
-        default = field.metadata[COMPONENT_KIND][1]
-        return f'use = "{default}"' if default else "(not used unless given)"
+        kind, role = field.metadata[COMPONENT_KIND]
+        if role is None:
+            return "(not used unless given)"
+        found = [e.spec.name for e in catalog.defaults(kind, role)] if catalog is not None else []
+        label = f"the installed default {kind}" + ("" if role == kind else f" for {role}")
+        return f'use = "{found[0]}" ({label})' if len(found) == 1 else f"({label})"
+    if COMPONENT_NAME in field.metadata:
+        kind = field.metadata[COMPONENT_NAME]
+        found = [e.spec.name for e in catalog.defaults(kind)] if catalog is not None else []
+        label = f"(the installed default {kind})"
+        return f'"{found[0]}" {label}' if len(found) == 1 else label
     if COMPONENT_LIST in field.metadata:
-        names = field.metadata[COMPONENT_LIST][1]
+        kind, role = field.metadata[COMPONENT_LIST]
+        if field.metadata.get(ABSENT):
+            return f"({field.metadata[ABSENT]})"
+        if catalog is None:
+            return f"(the installed default {kind} components)"
+        names = [e.spec.name for e in catalog.defaults(kind, role)]
         return ", ".join(names) if names else "(none)"
     if field.default is attrs.NOTHING:
         return "(required)"
@@ -37,8 +51,9 @@ def _value_text(value: Any) -> str:
     return repr(value)
 
 
-def option_rows(cls: type) -> list[dict[str, Any]]:
-    """One row per option of a config class: name, type, default, help."""
+def option_rows(cls: type, catalog: Catalog | None = None) -> list[dict[str, Any]]:
+    """One row per option of a config class: name, type, default (component defaults as the plugins in
+    `catalog` declare them), help."""
     hints = field_types(cls)
     rows = []
     for field in attrs.fields(cls):
@@ -52,7 +67,7 @@ def option_rows(cls: type) -> list[dict[str, Any]]:
             kind_text = describe_type(hints.get(field.name, Any))
         tp = hints.get(field.name)
         nested = isinstance(tp, type) and attrs.has(tp) and field.default is attrs.NOTHING
-        default = "(a table; see below)" if nested else _default_text(field)
+        default = "(a table; see below)" if nested else _default_text(field, catalog)
         rows.append(
             {"name": field.name, "type": kind_text, "default": default, "help": help_of(field)}
         )
@@ -69,7 +84,7 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
-def _subtables(cls: type, section: str) -> list[str]:
+def _subtables(cls: type, section: str, catalog: Catalog) -> list[str]:
     """Option tables of nested config tables (not component tables), depth first."""
     out: list[str] = []
     hints = field_types(cls)
@@ -79,7 +94,7 @@ def _subtables(cls: type, section: str) -> list[str]:
         sub = hints.get(field.name)
         if isinstance(sub, type) and attrs.has(sub):
             name = f"{section}.{field.name}"
-            out += [f"### [{name}]", "", *_table(option_rows(sub)), *_subtables(sub, name)]
+            out += [f"### [{name}]", "", *_table(option_rows(sub, catalog)), *_subtables(sub, name, catalog)]
     return out
 
 
@@ -101,8 +116,8 @@ def render_reference(catalog: Catalog, stages: tuple[StageInfo, ...] = STAGES) -
     ]
     for info in stages:
         cls = info.config_class()
-        out += [f"## [{info.name}]", "", info.summary, "", *_table(option_rows(cls))]
-        out += _subtables(cls, info.name)
+        out += [f"## [{info.name}]", "", info.summary, "", *_table(option_rows(cls, catalog))]
+        out += _subtables(cls, info.name, catalog)
     out += ["# Components", "", 'Select with `use = "<name>"`; the other keys of the table are its options.']
     out += [""]
     for kind in Kind:
@@ -114,5 +129,5 @@ def render_reference(catalog: Catalog, stages: tuple[StageInfo, ...] = STAGES) -
             entry = catalog.get(kind, name)
             aliases = f" (aliases: {', '.join(entry.spec.aliases)})" if entry.spec.aliases else ""
             out += [f"### `{name}`{aliases} — {entry.provider}", "", entry.spec.summary, ""]
-            out += _table(option_rows(entry.spec.config))
+            out += _table(option_rows(entry.spec.config, catalog))
     return "\n".join(out).rstrip() + "\n"

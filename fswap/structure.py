@@ -171,7 +171,7 @@ def structure(
         raise ConfigError(f"{loc}: expected a table, received {data!r}")
     prepare = getattr(cls, "prepare_table", None)  # a class may fill in defaults that depend on the table
     if callable(prepare):
-        data = prepare(data, loc)
+        data = prepare(data, loc, ctx.catalog)
     fields = {f.name: f for f in attrs.fields(cls) if f.init}
     hints = field_types(cls)
     unknown = [key for key in data if key not in fields]
@@ -186,21 +186,20 @@ def structure(
     for name, field in fields.items():
         sub = f"{section}.{name}" if section else name
         if COMPONENT_KIND in field.metadata:
-            kind, default = field.metadata[COMPONENT_KIND]
+            kind, role = field.metadata[COMPONENT_KIND]
             table = data.get(name)
-            if table is None and default is None:
+            if table is None and role is None:
                 continue
-            if table is None:
-                table = {"use": default}
-            elif isinstance(table, Mapping) and "use" not in table and default is not None:
-                table = {"use": default, **table}  # options for the default component
+            if table is None or (isinstance(table, Mapping) and "use" not in table and role is not None):
+                # the plugins' default for the slot's role; a table without `use` gives its options
+                table = {"use": default_name(ctx, Kind(kind), role, where(ctx, sub)), **(table or {})}
             kwargs[name] = structure_component(Kind(kind), table, ctx=ctx, section=sub)
             continue
         if COMPONENT_LIST in field.metadata:
-            kind, defaults = field.metadata[COMPONENT_LIST]
+            kind, role = field.metadata[COMPONENT_LIST]
             tables = data.get(name)
             if tables is None:
-                tables = {n: {} for n in defaults}
+                tables = {n: {} for n in default_names(ctx, Kind(kind), role, where(ctx, sub))}
             if not isinstance(tables, Mapping):
                 raise ConfigError(
                     f"{where(ctx, sub)}: expected tables like [{sub}.<name>], received {tables!r}"
@@ -240,6 +239,20 @@ def structure(
         return cls(**kwargs)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{loc}: {exc}") from exc
+
+
+def default_name(ctx: Context, kind: Kind, role: str, where_text: str) -> str:
+    """The component an installed plugin declares default for `role` of `kind` (fswap.catalog)."""
+    if ctx.catalog is None:
+        raise ConfigError(f"{where_text}: no plugin catalog available to resolve components")
+    return ctx.catalog.default(kind, role, where=where_text)
+
+
+def default_names(ctx: Context, kind: Kind, role: str, where_text: str) -> list[str]:
+    """Every component declared default for `role` of `kind`: the default list of a component list."""
+    if ctx.catalog is None:
+        raise ConfigError(f"{where_text}: no plugin catalog available to resolve components")
+    return [entry.spec.name for entry in ctx.catalog.defaults(kind, role)]
 
 
 def structure_component(

@@ -22,7 +22,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -54,6 +54,7 @@ __all__ = [
     "check_layer",
     "check_loss",
     "check_mask_generator",
+    "check_recipe",
     "check_spec",
     "check_tracker",
     "check_writer",
@@ -727,6 +728,36 @@ def _check_scalar(check: _Checker, what: str, value: Any) -> None:
     check.require(
         bool(np.isfinite(float(value))), f"returned {float(value)} from {what}; expected a finite value"
     )
+
+
+def check_recipe(spec: ComponentSpec, *, config: Any = None) -> dict[str, Any]:
+    """Build a recipe and check its `table` is a [train] table the installed plugins can run: a mapping of
+    option names, every name a [train] option, and the [train] section structures with `recipe = <name>`
+    alone (so the loss terms it names are installed and every value is valid). Returns the table."""
+    from fswap.catalog import Catalog
+    from fswap.components import Provider
+    from fswap.plugins import make_plugin_manager
+    from fswap.stages.train_config import TrainStageConfig
+    from fswap.structure import Context, structure
+
+    spec = check_spec(spec)
+    check = _Checker(spec)
+    recipe = check.build(config, Kind.RECIPE)
+    table = recipe.table
+    check.require(isinstance(table, Mapping) and all(isinstance(k, str) for k in table),
+                  f"has table {table!r}; expected a mapping of [train] option names to values")
+    options = {f.name for f in attrs.fields(TrainStageConfig) if f.init}
+    unknown = sorted(set(table) - options - {"recipe"})
+    check.require(not unknown, f"sets {', '.join(unknown)}, which [train] does not have; its options: "
+                  f"{', '.join(sorted(options))}")
+    catalog = Catalog.from_plugin_manager(make_plugin_manager())
+    if (Kind.RECIPE, spec.name) not in catalog:
+        catalog.add(spec, Provider("checked", "the checked plugin", "0"))
+    try:
+        structure(TrainStageConfig, {"recipe": spec.name}, ctx=Context(catalog=catalog), section="train")
+    except FswapError as exc:
+        raise check.fail(f"gives a [train] table that does not load: {exc}") from exc
+    return dict(table)
 
 
 def check_layer(layer_factory_or_layer: Any, input_shape: Any, **kwargs: Any) -> dict[str, Any]:

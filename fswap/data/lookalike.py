@@ -22,7 +22,7 @@ import attrs
 import numpy as np
 
 from fswap.data.faceset import FaceRecord, FaceSet
-from fswap.data.lookalike_config import DEFAULT_EMBEDDER, LookalikeConfig
+from fswap.data.lookalike_config import LookalikeConfig
 from fswap.errors import InputError, StageError
 from fswap.evaluate.metrics import unit_rows
 
@@ -113,8 +113,10 @@ def make_features_fn(
 
         if catalog is None:
             raise StageError("look-alike features = \"embedder\" needs the plugin catalog to find one")
-        choice = structure_component(Kind.EMBEDDER, {"use": DEFAULT_EMBEDDER}, ctx=Context(catalog=catalog),
-                                     section="train.lookalike.embedder")
+        section = "train.lookalike.embedder"
+        use = catalog.default(Kind.EMBEDDER, where=f"[{section}]")
+        choice = structure_component(Kind.EMBEDDER, {"use": use}, ctx=Context(catalog=catalog),
+                                     section=section)
     from fswap.frame_guard import Attributed
 
     embedder = Attributed(build(choice), choice, "while indexing faces for look-alike augmentation")

@@ -15,7 +15,6 @@ import attrs
 from fswap.options import at_least, between, component, option
 
 PARTS = ("eyes", "brows", "nose", "mouth")
-DEFAULT_EMBEDDER = "dlib_resnet"
 
 
 def _check_parts(_inst: object, attribute: attrs.Attribute, value: tuple[str, ...]) -> None:
@@ -52,9 +51,9 @@ class LookalikeConfig:
         "over space) or a 16×16 grey thumbnail (pose and lighting only).",
     )
     embedder = component(
-        "embedder", None,
-        help=f"Embedder used when features = \"embedder\" (absent: \"{DEFAULT_EMBEDDER}\", resolved when "
-        "training starts, so a disabled augmentation never needs it).",
+        "embedder", optional=True,
+        help="Embedder used when features = \"embedder\" (absent: the installed default embedder, resolved "
+        "when training starts, so a disabled augmentation never needs it).",
     )
     blend: Literal["feather", "poisson"] = option(
         "feather", help="Feathered alpha paste after colour matching, or Poisson (seamless) cloning."

@@ -67,15 +67,14 @@ class ModelConfig:
         validator=[at_least(0.0), at_most(1.0)],
     )
     normalization: ComponentChoice = component(
-        Kind.NORMALIZATION, "hybrid", help="Normalization used where the reference normalises."
+        Kind.NORMALIZATION, help="Normalization used where the reference normalises."
     )
     attention: ComponentChoice = component(
-        Kind.ATTENTION, "self_attention", help="Attention block (SAGAN self-attention by default, or 'none')."
+        Kind.ATTENTION, help="Attention block (use = \"none\" for none)."
     )
     upsampling: ComponentChoice = component(
         Kind.UPSAMPLING,
-        "pixel_shuffle",
-        help="Upsampling block: 'pixel_shuffle' (ICNR, the standard path) or 'nearest' (the lite path).",
+        help="Upsampling block doubling the spatial size (docs/model.md compares the installed ones).",
     )
 
 

@@ -162,27 +162,26 @@ class ConvertConfig:
         validator=one_of(ON_FRAME_ERROR),
     )
     label: LabelConfig = option(help="Visible provenance label.")
-    detector: ComponentChoice = component(Kind.DETECTOR, "mtcnn", help="Face detector.")
+    detector: ComponentChoice = component(Kind.DETECTOR, help="Face detector.")
     aligner: ComponentChoice = component(
-        Kind.ALIGNER, "umeyama5", help="Aligner; use the one the face sets were extracted with."
+        Kind.ALIGNER, help="Aligner; use the one the face sets were extracted with."
     )
-    tracker: ComponentChoice = component(Kind.TRACKER, "kalman", help="Smoothing of boxes and landmarks.")
+    tracker: ComponentChoice = component(Kind.TRACKER, help="Smoothing of boxes and landmarks.")
     embedder: ComponentChoice | None = component(
         Kind.EMBEDDER,
-        None,
+        optional=True,
         help='Identity embedder for select = "identity" (default: [extract.embedder]); use the one the face '
         "sets were extracted with.",
     )
     color: ComponentChoice = component(
         Kind.COLOR_TRANSFER,
-        "hist_match",
         help="Colour correction of the generated face toward the source face.",
     )
-    blender: ComponentChoice = component(Kind.BLENDER, "feather", help="How the face is composited.")
-    writer: ComponentChoice = component(Kind.WRITER, "video", help="Output format.")
+    blender: ComponentChoice = component(Kind.BLENDER, help="How the face is composited.")
+    writer: ComponentChoice = component(Kind.WRITER, help="Output format.")
     parts: ComponentChoice | None = component(
         Kind.MASK_GENERATOR,
-        None,
+        optional=True,
         help="Face-part mode: replace only the parts this mask generator covers, e.g. [convert.parts] "
         'use = "parts68", parts = ["eyes", "mouth"] (needs an aligner with 68 landmarks).',
     )

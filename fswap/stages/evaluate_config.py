@@ -22,17 +22,17 @@ class EvaluateConfig:
     evaluate/report.json and evaluate/report.html."""
 
     embedder: ComponentChoice = component(
-        Kind.EMBEDDER, "dlib_resnet", help="Offline identity embedder for the identity-transfer scores."
+        Kind.EMBEDDER, help="Offline identity embedder for the identity-transfer scores."
     )
     detector: ComponentChoice | None = component(
-        Kind.DETECTOR, None,
+        Kind.DETECTOR, optional=True,
         help="Detector for re-finding faces in the converted video (absent: the [extract.detector]).",
     )
     aligner: ComponentChoice | None = component(
-        Kind.ALIGNER, None, help="Aligner for video face crops (absent: the [extract.aligner])."
+        Kind.ALIGNER, optional=True, help="Aligner for video face crops (absent: the [extract.aligner])."
     )
     landmarks: ComponentChoice = component(
-        Kind.ALIGNER, "dlib68",
+        Kind.ALIGNER, role="landmarks",
         help="Aligner whose 68 landmarks measure head pose and expression of each swap against its source "
         "(source following, docs/evaluate.md).",
     )

@@ -142,17 +142,17 @@ class ExtractConfig:
     save_every: int = option(
         200, help="Write alignments.json every this many frames (resume points).", validator=at_least(1)
     )
-    detector: ComponentChoice = component(Kind.DETECTOR, "mtcnn", help="Face detector.")
-    aligner: ComponentChoice = component(Kind.ALIGNER, "umeyama5", help="Aligner making the crops.")
+    detector: ComponentChoice = component(Kind.DETECTOR, help="Face detector.")
+    aligner: ComponentChoice = component(Kind.ALIGNER, help="Aligner making the crops.")
     masks: tuple[ComponentChoice, ...] = component_list(
-        Kind.MASK_GENERATOR, ("eyes5",), help="Mask generators; each writes masks/<table name>/."
+        Kind.MASK_GENERATOR, help="Mask generators; each writes masks/<table name>/."
     )
     embedder: ComponentChoice | None = component(
-        Kind.EMBEDDER, None, help='Identity embedder (needed by policy = "identity" and store_embeddings).'
+        Kind.EMBEDDER, optional=True,
+        help='Identity embedder (needed by policy = "identity" and store_embeddings).'
     )
     tracker: ComponentChoice = component(
         Kind.TRACKER,
-        "kalman",
         help='Tracker that links faces over frames for policy = "identity" (faces of a track share one '
         "verdict); the same components as [convert.tracker].",
     )

@@ -1,6 +1,7 @@
 """The `[train]` section: iterations, batch, the model, weighted losses, schedule, augmentation, state.
 
-TensorFlow-free so `fswap validate` stays cheap. Defaults follow the reference (§2.1, §3).
+TensorFlow-free so `fswap validate` stays cheap. Option defaults follow the reference (§2.1, §3); the loss
+terms and the schedule come from the recipe (fswap.train.recipes), which a plugin declares.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ import attrs
 from fswap.components import ComponentChoice, Kind
 from fswap.data.lookalike_config import LookalikeConfig
 from fswap.model.config import ModelConfig
-from fswap.options import at_least, at_most, between, component_list, one_of, option
+from fswap.options import at_least, at_most, between, component_list, component_name, one_of, option
 from fswap.train.distribute_config import DistributeConfig
-from fswap.train.recipes import DEFAULT_RECIPE, RECIPES, apply_recipe
-from fswap.train.schedule import REFERENCE_PHASES, PhaseConfig
+from fswap.train.recipes import apply_recipe
+from fswap.train.schedule import PhaseConfig
 
-DEFAULT_LOSSES: tuple[str, ...] = (
-    "reconstruction", "edge", "eyes", "mixup_lsgan", "mask_l1", "mask_hinge", "mask_tv",
-)
 PRECISIONS: tuple[str, ...] = ("float32", "bfloat16", "float16")
 
 
@@ -58,14 +56,12 @@ class AugmentConfig:
 class TrainStageConfig:
     """Train the shared encoder, both decoders and both discriminators on face sets A and B."""
 
-    recipe: Literal["fast", "reference"] = option(
-        DEFAULT_RECIPE,
-        help="Defaults for what this table leaves out: 'fast' (batch 16, Adam 2e-4 β1 0.9, losses "
-        "reconstruction + structure + edge + eyes (weight 3) + mask_hinge + mask_tv, mask opened at α 0.95 "
-        "and held ≥ 0.9, no adversarial term, no decoder swap, no weight decay; fswap.train.recipes) or "
-        "'reference' "
-        "(faceswap-GAN v2.2: every option at the default shown here). See docs/training.md.",
-        validator=one_of(RECIPES),
+    recipe: str | None = component_name(
+        Kind.RECIPE,
+        help="Named defaults for what this table leaves out, declared by a plugin (`fswap plugins list "
+        "--kind recipe`): the built-in 'fast' (the default: learns a visible swap in short CPU runs) or "
+        "'reference' (faceswap-GAN v2.2's losses and eight-phase schedule). `fswap plugins show recipe "
+        "<name>` prints what it sets; docs/training.md measures both.",
     )
     iterations: int = option(40000, help="Total training iterations (each trains D and G of both sides).",
                              validator=at_least(1))
@@ -76,12 +72,20 @@ class TrainStageConfig:
     )
     model: ModelConfig = option(help="The networks ([train.model]).")
     losses: tuple[ComponentChoice, ...] = component_list(
-        Kind.LOSS, DEFAULT_LOSSES,
-        help="Weighted loss terms, one table each: [train.losses.<name>] with weight = … ",
+        Kind.LOSS, absent="the recipe's terms",
+        help="Weighted loss terms, one table each: [train.losses.<name>] with weight = … (absent: the "
+        "recipe's).",
     )
+
+    @losses.validator
+    def _some_loss(self, _attr: attrs.Attribute, value: tuple[ComponentChoice, ...]) -> None:
+        if not value:
+            raise ValueError("no loss terms: add [train.losses.<name>] tables (`fswap plugins list --kind "
+                             "loss`) or choose a recipe that gives them")
     schedule: tuple[PhaseConfig, ...] = option(
-        REFERENCE_PHASES,
-        help="Phase table ([[train.schedule]] rows with start, off, ramp, mask_margin, lr_factor, swap_decoders).",
+        (),
+        help="Phase table ([[train.schedule]] rows with start, off, ramp, mask_margin, lr_factor, "
+        "swap_decoders); absent: the recipe's; empty: one phase with every loss on.",
     )
     augment: AugmentConfig = option(help="Augmentation ([train.augment]).")
     lr_generator: float = option(1e-4, help="Adam learning rate of the generators.", validator=at_least(0.0))
@@ -99,7 +103,9 @@ class TrainStageConfig:
         validator=one_of(PRECISIONS),
     )
     jit_compile: bool = option(False, help="Compile the train step with XLA (slower on CPUs).")
-    eye_mask: str = option("eyes5", help="Face-set mask used for eye-region weighting ('' = none).")
+    eye_mask: str | None = option(
+        None, help="Face-set mask (masks/<name>/) used for eye-region weighting; absent: the one of the mask "
+        "generator an installed plugin declares default for eye_mask; '' = none.")
     checkpoint_every: int = option(300, help="Save a checkpoint every N iterations.", validator=at_least(1))
     keep_checkpoints: int = option(3, help="How many recent checkpoints to keep.", validator=at_least(1))
     backup_every: int = option(5000, help="Keep a permanent backup every N iterations (0 = never).",
@@ -122,9 +128,17 @@ class TrainStageConfig:
     )
 
     @classmethod
-    def prepare_table(cls, table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    def prepare_table(cls, table: Mapping[str, Any], where: str, catalog: Any) -> dict[str, Any]:
         """The [train] table with its recipe's defaults filled in (called before the table is structured)."""
-        return apply_recipe(table, where)
+        return apply_recipe(table, where, catalog)
+
+    def eye_mask_name(self, catalog: Any) -> str:
+        """The face-set mask of the eye regions: `eye_mask`, or the table name of the mask generator
+        declared default for eye_mask ('' when none is)."""
+        if self.eye_mask is not None:
+            return self.eye_mask
+        found = catalog.defaults(Kind.MASK_GENERATOR, "eye_mask")
+        return found[0].spec.name if len(found) == 1 else ""
 
     def loss_names(self) -> list[str]:
         return [choice.name for choice in self.losses]

@@ -1,6 +1,7 @@
 """The loss schedule (reference §3.4) as data: phases switch losses on/off or ramp them in, set the mask
-hinge margin, scale the learning rate and may swap the decoders. TensorFlow-free; the trainer turns a phase
-into runtime scalars so no graph is rebuilt.
+hinge margin, scale the learning rate and may swap the decoders. The reference's own table is the
+`reference` recipe's (a plugin's data). TensorFlow-free; the trainer turns a phase into runtime scalars so
+no graph is rebuilt.
 """
 
 from __future__ import annotations
@@ -33,24 +34,6 @@ class PhaseConfig:
     lr_factor: float = option(1.0, help="Multiplier of both learning rates in this phase.",
                               validator=at_least(0.0))
     swap_decoders: bool = option(False, help="Swap the weights of decoder A and B when this phase begins.")
-
-
-def _phase(start: float, off: Sequence[str], margin: float = 0.0, lr: float = 1.0, swap: bool = False
-           ) -> PhaseConfig:
-    return PhaseConfig(start=start, off=_names(off), mask_margin=margin, lr_factor=lr, swap_decoders=swap)
-
-
-#: The v2.2 notebook's table: perceptual loss from T/5, hinge/L1 mask phases, LR drops, late decoder swap.
-REFERENCE_PHASES: tuple[PhaseConfig, ...] = (
-    _phase(0.0, ["vggface", "mask_hinge"]),
-    _phase(1 / 5, ["mask_hinge"]),
-    _phase(1 / 5 + 1 / 10, ["mask_l1"], 0.5),
-    _phase(2 / 5, ["mask_l1"], 0.2),
-    _phase(1 / 2, ["mask_l1"], 0.4),
-    _phase(2 / 3, ["mask_hinge"], 0.0, 0.3),
-    _phase(8 / 10, ["mask_l1"], 0.1, 0.3, True),
-    _phase(9 / 10, ["mask_hinge"], 0.0, 0.1),
-)
 
 
 @attrs.frozen

@@ -18,13 +18,26 @@ ANCHORS = {"astronaut": (223.5, 117.5, 95.0), "grace_hopper": (264.5, 220.0, 196
 EYES = ((0.40, 0.43), (0.60, 0.43))  # eye positions (x, y) as fractions of these loose crops
 
 
+def default_eye_mask() -> str:
+    """The face-set mask name training reads eye regions from when [train] eye_mask is absent: the mask
+    generator an installed plugin declares default for eye_mask ('' when none does)."""
+    from fswap.catalog import Catalog
+    from fswap.components import Kind
+    from fswap.plugins import make_plugin_manager
+
+    found = Catalog.from_plugin_manager(make_plugin_manager()).defaults(Kind.MASK_GENERATOR, "eye_mask")
+    return found[0].spec.name if len(found) == 1 else ""
+
+
 def make_toy_faceset(path: Path, face: str, count: int = 6, size: int = 128, seed: int = 0,
                  eyes: bool = True) -> FaceSet:
-    """`count` jittered aligned-looking crops of one photo, with an `eyes5` mask per face."""
+    """`count` jittered aligned-looking crops of one photo, with an eye-region mask per face (two filled
+    ellipses, stored under the name training reads by default: `default_eye_mask()`)."""
     rng = np.random.default_rng(seed)
     photo = public_domain_face(face)
     cx, cy, fsize = ANCHORS[face]
-    faceset = FaceSet(path=path, size=size, masks=["eyes5"] if eyes else [])
+    eye_mask = default_eye_mask() if eyes else ""
+    faceset = FaceSet(path=path, size=size, masks=[eye_mask] if eye_mask else [])
     faceset.faces_dir.mkdir(parents=True, exist_ok=True)
     for i in range(count):
         angle = rng.uniform(-8, 8)
@@ -40,13 +53,13 @@ def make_toy_faceset(path: Path, face: str, count: int = 6, size: int = 128, see
         record = FaceRecord(file=f"{stem}.png", source=face, frame=i, face_index=0, detection=det,
                             landmarks=np.zeros((5, 2)), matrix=matrix)
         faceset.records.append(record)
-        if eyes:
+        if eye_mask:
             mask = np.zeros((size, size), np.uint8)
             for ex, ey in EYES:
                 centre = (int(ex * size), int(ey * size))
                 cv2.ellipse(mask, centre, (size // 10, size // 18), 0, 0, 360, 255, -1)
-            faceset.mask_dir("eyes5").mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(faceset.mask_path(record, "eyes5")), mask)
+            faceset.mask_dir(eye_mask).mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(faceset.mask_path(record, eye_mask)), mask)
     faceset.save()
     return faceset
 

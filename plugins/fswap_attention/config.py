@@ -10,7 +10,7 @@ from fswap.options import at_least, option
 _FACTORY = "fswap_attention.layers:SelfAttentionBlock"
 
 
-@declare("attention", "self_attention", factory=_FACTORY, aliases=("sagan",))
+@declare("attention", "self_attention", factory=_FACTORY, aliases=("sagan",), default_for=["attention"])
 @attrs.frozen(kw_only=True)
 class SelfAttentionConfig:
     """SAGAN self-attention, γ initialised to 0 (queries in blocks automatically at large N; exact)."""

@@ -11,7 +11,7 @@ from fswap.extract.alignment import BORDERS
 from fswap.options import at_least, one_of, option
 
 
-@declare(Kind.ALIGNER, "dlib68", factory="fswap_dlib.aligner:Dlib68Aligner")
+@declare(Kind.ALIGNER, "dlib68", factory="fswap_dlib.aligner:Dlib68Aligner", default_for=["landmarks"])
 @attrs.frozen(kw_only=True)
 class Dlib68Config:
     """dlib's 68-point shape predictor inside the detector's box, then the 5-point alignment.
@@ -36,7 +36,8 @@ class Dlib68Config:
     )
 
 
-@declare(Kind.EMBEDDER, "dlib_resnet", factory="fswap_dlib.embedder:DlibResnetEmbedder")
+@declare(Kind.EMBEDDER, "dlib_resnet", factory="fswap_dlib.embedder:DlibResnetEmbedder",
+         default_for=["embedder"])
 @attrs.frozen(kw_only=True)
 class DlibResnetConfig:
     """dlib's ResNet face descriptor (128-d, Euclidean distance; same person below ~0.6).

@@ -10,7 +10,7 @@ from fswap import Kind, declare, option
 from fswap.options import at_least, between, one_of
 
 
-@declare(Kind.TRACKER, "kalman", factory="fswap_kalman.tracker:KalmanTracker")
+@declare(Kind.TRACKER, "kalman", factory="fswap_kalman.tracker:KalmanTracker", default_for=["tracker"])
 @attrs.frozen(kw_only=True)
 class KalmanConfig:
     """Constant-velocity Kalman smoothing of boxes and landmarks, multi-face, stable ids.

@@ -25,7 +25,7 @@ def _max_side(_inst: Any, attribute: attrs.Attribute, value: int) -> None:
         raise ValueError(f"{attribute.name} must be 0 (off) or ≥ 64, received {value!r}")
 
 
-@declare(Kind.DETECTOR, "mtcnn", factory="fswap_mtcnn.detector:MtcnnDetector")
+@declare(Kind.DETECTOR, "mtcnn", factory="fswap_mtcnn.detector:MtcnnDetector", default_for=["detector"])
 @attrs.frozen(kw_only=True)
 class MtcnnConfig:
     """MTCNN cascade: box, confidence, 5 landmarks per face (weights ship in mtcnn).

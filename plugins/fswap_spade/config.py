@@ -25,5 +25,6 @@ class SpadeConfig:
     epsilon: float = option(1e-5, help="Epsilon of the parameter-free instance normalization.",
                             validator=between(1e-12, 1.0))
     fallback: ComponentChoice | None = component(
-        Kind.NORMALIZATION, "hybrid",
-        help="Normalization used where there is no condition map (encoder, upsamplers, discriminators).")
+        Kind.NORMALIZATION,
+        help="Normalization used where there is no condition map (encoder, upsamplers, discriminators); "
+        "default: the installed default normalization.")

@@ -7,9 +7,9 @@ import only fswap and attrs: no TensorFlow, no OpenCV.
 from __future__ import annotations
 
 from fswap import ComponentSpec, declared, hookimpl
-from fswap_standard import convert_config, extract_config, loss_config, model_config
+from fswap_standard import convert_config, extract_config, loss_config, model_config, recipes
 
 
 @hookimpl
 def fswap_register_components() -> list[ComponentSpec]:
-    return declared(extract_config, model_config, loss_config, convert_config)
+    return declared(extract_config, model_config, loss_config, convert_config, recipes)

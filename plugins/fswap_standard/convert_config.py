@@ -37,7 +37,8 @@ class EmaTrackerConfig:
     )
 
 
-@declare(Kind.BLENDER, "feather", factory="fswap_standard.blenders:FeatherBlender", aliases=("alpha",))
+@declare(Kind.BLENDER, "feather", factory="fswap_standard.blenders:FeatherBlender", aliases=("alpha",),
+         default_for=["blender"])
 @attrs.frozen(kw_only=True)
 class FeatherBlendConfig:
     """Reference blend: model alpha × Gaussian-feathered rectangle, warped back and composited.
@@ -103,7 +104,8 @@ class StatsTransferConfig:
     )
 
 
-@declare(Kind.COLOR_TRANSFER, "hist_match", factory="fswap_standard.color:HistogramMatch")
+@declare(Kind.COLOR_TRANSFER, "hist_match", factory="fswap_standard.color:HistogramMatch",
+         default_for=["color_transfer"])
 @attrs.frozen(kw_only=True)
 class HistMatchConfig(StatsTransferConfig):
     """Per-channel histogram (CDF) matching to the source face (reference default)."""
@@ -132,7 +134,7 @@ class NoTransferConfig(NoOptions):
     """Keep the generated colours."""
 
 
-@declare(Kind.WRITER, "video", factory="fswap_standard.writers:VideoWriter")
+@declare(Kind.WRITER, "video", factory="fswap_standard.writers:VideoWriter", default_for=["writer"])
 @attrs.frozen(kw_only=True)
 class VideoWriterConfig:
     """H.264 MP4 with the source's fps and audio, provenance metadata (imageio-ffmpeg).

@@ -26,7 +26,7 @@ def _parts(_inst: Any, attribute: attrs.Attribute, value: tuple[str, ...]) -> No
             )
 
 
-@declare(Kind.ALIGNER, "umeyama5", factory="fswap_standard.aligners:Umeyama5Aligner")
+@declare(Kind.ALIGNER, "umeyama5", factory="fswap_standard.aligners:Umeyama5Aligner", default_for=["aligner"])
 @attrs.frozen(kw_only=True)
 class Umeyama5Config:
     """Umeyama similarity of the 5 landmarks onto the reference template; 256² crop + 2×3 matrix.
@@ -41,7 +41,8 @@ class Umeyama5Config:
     )
 
 
-@declare(Kind.MASK_GENERATOR, "eyes5", factory="fswap_standard.masks:Eyes5Mask")
+@declare(Kind.MASK_GENERATOR, "eyes5", factory="fswap_standard.masks:Eyes5Mask",
+         default_for=["mask_generator", "eye_mask"])
 @attrs.frozen(kw_only=True)
 class Eyes5Config:
     """Crude eye mask from the 5 detector points: ±h/15 × ±w/8 rectangles per eye.

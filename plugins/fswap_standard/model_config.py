@@ -66,7 +66,7 @@ class PerSampleNormConfig(EpsilonConfig):
     """Per-sample standardisation over H, W, C with scalar γ/β (the reference's 'instancenorm')."""
 
 
-@declare(Kind.NORMALIZATION, "hybrid", factory=_N + "HybridNorm")
+@declare(Kind.NORMALIZATION, "hybrid", factory=_N + "HybridNorm", default_for=["normalization"])
 @attrs.frozen(kw_only=True)
 class HybridNormConfig:
     """Half the channels through a 1×1 conv, the rest per-sample normalised."""
@@ -75,7 +75,8 @@ class HybridNormConfig:
                             validator=between(1e-12, 1.0))
 
 
-@declare(Kind.UPSAMPLING, "pixel_shuffle", factory=_U + "PixelShuffleUpsampling", aliases=("depth_to_space",))
+@declare(Kind.UPSAMPLING, "pixel_shuffle", factory=_U + "PixelShuffleUpsampling", aliases=("depth_to_space",),
+         default_for=["upsampling"])
 @attrs.frozen(kw_only=True)
 class PixelShuffleConfig:
     """Conv to 4f + LeakyReLU + norm + depth-to-space, ICNR init (reference standard)."""

@@ -41,10 +41,12 @@ class EmptyConfig:
 
 TOY_SPECS = [
     ComponentSpec(kind=Kind.DETECTOR, name="mtcnn", factory="toy.det:Mtcnn", config=ToyDetectorConfig,
-                  summary="Toy MTCNN.", aliases=("mtcnn_v1",)),
+                  summary="Toy MTCNN.", aliases=("mtcnn_v1",), default_for=("detector",)),
     ComponentSpec(kind=Kind.DETECTOR, name="retina", factory="toy.det:Retina", config=EmptyConfig),
-    ComponentSpec(kind=Kind.ALIGNER, name="umeyama5", factory="toy.align:Umeyama", config=ToyAlignerConfig),
-    ComponentSpec(kind=Kind.LOSS, name="reconstruction", factory="toy.loss:L1", config=ToyLossConfig),
+    ComponentSpec(kind=Kind.ALIGNER, name="umeyama5", factory="toy.align:Umeyama", config=ToyAlignerConfig,
+                  default_for=("aligner",)),
+    ComponentSpec(kind=Kind.LOSS, name="reconstruction", factory="toy.loss:L1", config=ToyLossConfig,
+                  default_for=("toy_losses",)),
     ComponentSpec(kind=Kind.LOSS, name="edge", factory="toy.loss:Edge", config=ToyLossConfig),
     ComponentSpec(kind=Kind.TRACKER, name="kalman", factory="toy.track:Kalman", config=EmptyConfig),
 ]
@@ -74,15 +76,15 @@ class ToyExtractConfig:
     mode: str | None = option(None, help="Optional string.")
     a: SideConfig = option(help="Side A.")
     b: SideConfig | None = option(None, help="Side B (optional).")
-    detector: object = component("detector", "mtcnn", help="Face detector.")
-    aligner: object = component("aligner", "umeyama5", help="Aligner.")
-    tracker: object = component("tracker", None, help="Optional tracker.")
+    detector: object = component("detector", help="Face detector.")
+    aligner: object = component("aligner", help="Aligner.")
+    tracker: object = component("tracker", optional=True, help="Optional tracker.")
 
 
 @attrs.frozen(kw_only=True)
 class ToyTrainConfig:
     iterations: int = option(100, help="Training iterations.", validator=at_least(1))
-    losses: tuple = component_list("loss", ("reconstruction",), help="Loss terms.")
+    losses: tuple = component_list("loss", role="toy_losses", help="Loss terms.")
 
     def check(self, pipeline: object) -> None:
         from fswap.errors import ConfigError

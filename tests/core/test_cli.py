@@ -91,6 +91,17 @@ def test_plugins_show_prints_provider_factory_and_options() -> None:
     assert done.returncode == 0
     assert done.stdout.startswith(f"tracker 'none' from fswap {fswap.__version__} (plugin 'standard')")
     assert "factory: fswap_standard.trackers:PassThroughTracker" in done.stdout
+    assert "default for" not in done.stdout  # the pass-through tracker is no slot's default
+
+
+def test_plugins_show_says_which_defaults_a_component_fills_and_what_a_recipe_sets() -> None:
+    done = fswap_cmd("plugins", "show", "tracker", "kalman")
+    assert "default for: tracker (used where a pipeline names none)" in done.stdout
+    recipe = fswap_cmd("plugins", "show", "recipe", "fast")
+    assert recipe.returncode == 0 and "default for: recipe" in recipe.stdout
+    lines = recipe.stdout.split("sets, where [train] leaves them out:\n", 1)[1].splitlines()
+    assert "  batch_size = 16" in lines and "  lr_generator = 0.0002" in lines
+    assert any(line.startswith('  losses = {"reconstruction": {}, "structure": {}') for line in lines)
 
 
 def test_plugins_show_unknown_name_exit_2_with_suggestion() -> None:

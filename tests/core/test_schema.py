@@ -10,8 +10,8 @@ from fswap.schema import option_rows, render_reference
 from fswap.stages import StageInfo
 
 
-def rows_by_name(cls: type) -> dict[str, dict]:
-    return {row["name"]: row for row in option_rows(cls)}
+def rows_by_name(cls: type, catalog: object = None) -> dict[str, dict]:
+    return {row["name"]: row for row in option_rows(cls, catalog)}  # type: ignore[arg-type]
 
 
 def test_option_rows_describe_type_default_and_help() -> None:
@@ -21,7 +21,10 @@ def test_option_rows_describe_type_default_and_help() -> None:
     }
     assert rows["a"]["default"] == "(a table; see below)" and rows["a"]["type"] == "a table"
     assert rows["detector"]["type"] == "detector component"
-    assert rows["detector"]["default"] == 'use = "mtcnn"'
+    # a component's default is the one the installed plugins declare for the slot's role
+    assert rows["detector"]["default"] == "(the installed default detector)"
+    assert rows_by_name(ToyExtractConfig, toy_catalog())["detector"]["default"] == \
+        'use = "mtcnn" (the installed default detector)'
     assert rows["tracker"]["default"] == "(not used unless given)"
     assert rows_by_name(ToyDetectorConfig)["weights"]["type"] == "a path (optional)"
 

@@ -130,7 +130,7 @@ class WeightedDetector:
 
 @attrs.frozen(kw_only=True)
 class BuildStageConfig:
-    detector: object = component("detector", "weighted", help="The component to build.")
+    detector: object = component("detector", help="The component to build.")
 
 
 def run_build(ctx, config):

@@ -36,7 +36,8 @@ def standard_losses(names: tuple[str, ...] = ("reconstruction", "edge", "eyes", 
 @pytest.fixture
 def make_trainer(toy_faces: dict[str, Any], tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Build a Trainer over tiny networks; keyword overrides go to LoopSettings / TrainStep."""
-    from fswap.train.schedule import REFERENCE_PHASES, Schedule
+    from fswap import api
+    from fswap.train.schedule import Schedule
     from fswap.train.step import TrainStep
     from fswap.train.toys import TinyNetworks
     from fswap.train.trainer import LoopSettings, Trainer, TrainFolders
@@ -56,7 +57,8 @@ def make_trainer(toy_faces: dict[str, Any], tmp_path: Path) -> Iterator[Callable
             stream = make_dataset(maker, start)
             return wrap(start, stream) if wrap else stream
 
-        schedule = Schedule(REFERENCE_PHASES, iterations, 2)
+        reference = api.from_dict({"workdir": str(root), "train": {"recipe": "reference"}})
+        schedule = Schedule(reference.stage_config("train").schedule, iterations, 2)
         previews = {s: preview_faces(faces[s], RES, count=2) for s in ("a", "b")}
         return Trainer(step, schedule, loop, folders, batches, previews, progress=False)
 

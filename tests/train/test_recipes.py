@@ -8,8 +8,7 @@ import pytest
 
 from fswap import api
 from fswap.errors import ConfigError
-from fswap.train.recipes import PRESETS, recipe_table
-from fswap.train.schedule import REFERENCE_PHASES
+from fswap.train.schedule import Schedule
 
 
 def train_config(table: dict[str, Any]) -> Any:
@@ -19,7 +18,11 @@ def train_config(table: dict[str, Any]) -> Any:
 def test_reference_recipe_is_every_option_at_its_reference_default() -> None:
     ref = train_config({"recipe": "reference"})
     assert ref.recipe == "reference"
-    assert ref.schedule == REFERENCE_PHASES
+    # the reference's eight phases at its thresholds (40 000 iterations, checkpoints every 300)
+    thresholds = Schedule(ref.schedule, 40000, 150).thresholds
+    assert thresholds == (0, 7850, 11850, 15850, 19850, 26516, 31850, 35850)
+    assert [p.mask_margin for p in ref.schedule] == [0.0, 0.0, 0.5, 0.2, 0.4, 0.0, 0.1, 0.0]
+    assert [p.off for p in ref.schedule][:2] == [("vggface", "mask_hinge"), ("mask_hinge",)]
     assert (ref.lr_generator, ref.lr_discriminator, ref.beta_1) == (1e-4, 2e-4, 0.5)
     assert [p.swap_decoders for p in ref.schedule].count(True) == 1
     assert ref.loss_names() == ["reconstruction", "edge", "eyes", "mixup_lsgan", "mask_l1", "mask_hinge",
@@ -27,16 +30,18 @@ def test_reference_recipe_is_every_option_at_its_reference_default() -> None:
 
 
 def test_the_default_recipe_is_applied_when_the_table_names_none() -> None:
-    from fswap.train.recipes import DEFAULT_RECIPE
-
-    assert train_config({}) == train_config({"recipe": DEFAULT_RECIPE})
+    """The default is the recipe a plugin declares default ("fast", fswap_standard), and it is recorded."""
+    default = train_config({})
+    assert default.recipe == "fast"
+    assert default == train_config({"recipe": "fast"})
 
 
 def test_fast_recipe_fills_in_its_table() -> None:
     fast = train_config({"recipe": "fast"})
     ref = train_config({"recipe": "reference"})
     assert fast.recipe == "fast"
-    preset = recipe_table("fast")
+    from fswap_standard.recipes import FAST as preset
+
     assert (fast.batch_size, fast.lr_generator, fast.beta_1) == (16, 2e-4, 0.9)
     assert fast.loss_names() == list(preset["losses"])
     # no term pushes the mask toward the input and none trains a discriminator
@@ -70,20 +75,43 @@ def test_a_key_given_in_the_table_wins_over_the_recipe() -> None:
     assert losses.loss_names() == ["reconstruction"]
 
 
-def test_presets_only_name_real_options() -> None:
-    import attrs
-
-    from fswap.stages.train_config import TrainStageConfig
-
-    fields = {f.name for f in attrs.fields(TrainStageConfig)}
-    for name, preset in PRESETS.items():
-        assert set(preset) <= fields, name
-
-
 def test_unknown_recipe_is_one_line_naming_the_choices() -> None:
-    expected = r"\[train\]: recipe must be one of 'fast', 'reference', received 'quick'"
+    expected = r"\[train.recipe\]: no recipe named 'quick'\. Available: fast \(fswap .*\), reference"
     with pytest.raises(ConfigError, match=expected):
         train_config({"recipe": "quick"})
     for wrong in ({}, [], 3):  # not a name at all (a table was a TypeError; found by test_config_fuzz)
-        with pytest.raises(ConfigError, match=expected.replace("'quick'", "")):
+        with pytest.raises(ConfigError, match=r"\[train\]: recipe must be a recipe name \(fast, reference\)"):
             train_config({"recipe": wrong})
+
+
+def test_a_plugin_recipe_is_chosen_like_a_built_in_one() -> None:
+    """A third party's recipe (kind `recipe`, declared like any component) fills in [train] the same way;
+    with no recipe declared default, a [train] table that names none is a one-line error."""
+    import attrs
+
+    from fswap import NoOptions, declare
+    from fswap.catalog import Catalog
+    from fswap.components import Provider
+    from fswap.plugins import make_plugin_manager
+    from fswap.train.recipes import apply_recipe
+
+    @declare("recipe", "tiny_l1", factory="builtins:dict")
+    class TinyRecipe(NoOptions):
+        """Only L1."""
+
+    spec = attrs.evolve(TinyRecipe.__fswap_component__, factory="test_recipes:tiny_table")
+    catalog = Catalog.from_plugin_manager(make_plugin_manager())
+    catalog.add(spec, Provider("tiny", "fswap-tiny", "1.0"))
+    out = apply_recipe({"recipe": "tiny_l1", "iterations": 7}, "[train]", catalog)
+    assert out == {"recipe": "tiny_l1", "iterations": 7, "losses": {"reconstruction": {"weight": 2.0}},
+                   "batch_size": 4}
+    bare = Catalog.from_plugin_manager(make_plugin_manager(environ={"FSWAP_DISABLE_PLUGINS": "standard"}))
+    with pytest.raises(ConfigError, match=r"\[train\]: no installed plugin provides a default recipe"):
+        apply_recipe({}, "[train]", bare)
+
+
+def tiny_table(_config: Any) -> Any:
+    """The factory of the test's recipe (imported by name, as the builder does)."""
+    import types
+
+    return types.SimpleNamespace(table={"losses": {"reconstruction": {"weight": 2.0}}, "batch_size": 4})

@@ -8,11 +8,16 @@ from typing import Any
 import numpy as np
 import pytest
 
+from fswap import api
 from fswap.catalog import Catalog
 from fswap.config import load_pipeline
 from fswap.losses import LossInputs
 from fswap.plugins import make_plugin_manager
-from fswap.train.schedule import REFERENCE_PHASES, PhaseConfig, Schedule
+from fswap.train.schedule import PhaseConfig, Schedule
+
+REFERENCE_PHASES = api.from_dict({"workdir": "w", "train": {"recipe": "reference"}}).stage_config(
+    "train").schedule
+"""The reference recipe's phase table, as the train stage reads it (fswap_standard.recipes)."""
 
 
 def test_reference_thresholds_at_40000_and_34000() -> None:

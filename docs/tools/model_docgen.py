@@ -1,6 +1,6 @@
 """Generates the measured parts of docs/model.md from the built networks (parameter comparison with the
 reference table and the layer-graph tables, optionally SVG graphs).
-Run: `python -m fswap.model.docgen docs/ > /tmp/model-tables.md`."""
+Run: `python docs/tools/model_docgen.py docs/ > /tmp/model-tables.md`."""
 
 from __future__ import annotations
 

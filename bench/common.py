@@ -49,3 +49,17 @@ def emit(name: str, result: dict[str, Any]) -> None:
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(text + "\n", encoding="utf-8")
+
+
+def run_child(module: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Run `python -m <module> --one <spec as JSON>` in a fresh process (so its peak RSS and compiled
+    graphs are its own) and return the last JSON line it prints, or the spec with the error's last lines."""
+    import subprocess
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.run([sys.executable, "-m", module, "--one", json.dumps(spec)],
+                          capture_output=True, text=True, env=env)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {**spec, "error": (proc.stderr or proc.stdout).strip().splitlines()[-3:]}
+    return json.loads(lines[-1])

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.common import emit, machine, peak_rss_mb
+from bench.common import emit, machine, peak_rss_mb, run_child
 
 _OP_TYPE = re.compile(r"_?[A-Z][A-Za-z0-9_]*")
 
@@ -135,15 +134,10 @@ def main(argv: list[str] | None = None) -> None:
     for prec in args.precisions.split(","):
         spec = {"resolution": int(res), "capacity": cap, "precision": prec, "batch_size": args.batch_size,
                 "steps": args.steps, "attention": args.attention}
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-        proc = subprocess.run([sys.executable, "-m", "bench.profile_step", "--one", json.dumps(spec)],
-                              capture_output=True, text=True, env=env)
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-        if proc.returncode != 0 or not lines:
-            results.append({**spec, "error": (proc.stderr or proc.stdout).strip().splitlines()[-3:]})
-            continue
-        row = json.loads(lines[-1])
+        row = run_child("bench.profile_step", spec)
         results.append(row)
+        if "error" in row:
+            continue
         print(f"\n{prec}: step {row['step_s_unprofiled_median']} s unprofiled, {row['step_s_profiled']} s "
               f"profiled, op time {row['op_ms_per_step']} ms/step", file=sys.stderr)
         for op in row["ops"][:args.top]:

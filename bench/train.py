@@ -24,14 +24,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import emit, machine, peak_rss_mb
+from bench.common import emit, machine, peak_rss_mb, run_child
 
 DEFAULT_LOSSES = ("reconstruction", "edge", "eyes", "mixup_lsgan", "mask_l1", "mask_hinge", "mask_tv")
 POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
@@ -293,14 +292,10 @@ def main(argv: list[str] | None = None) -> None:
             spec = {"resolution": int(res), "capacity": cap, "precision": prec,
                     "batch_size": args.batch_size, "steps": args.steps, "rounds": args.rounds,
                     "warmup": args.warmup, "baseline": args.baseline, "attention": args.attention}
-            env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-            proc = subprocess.run([sys.executable, "-m", "bench.train", "--one", json.dumps(spec)],
-                                  capture_output=True, text=True, env=env)
-            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-            if proc.returncode != 0 or not lines:
-                results.append({**spec, "error": (proc.stderr or proc.stdout).strip().splitlines()[-3:]})
+            row = run_child("bench.train", spec)
+            if "error" in row:
+                results.append(row)
                 continue
-            row = json.loads(lines[-1])
             if row.get("achieved_gflops"):
                 row["share_of_float32_matmul_peak"] = round(row["achieved_gflops"] / peak["float32"], 3)
             results.append(row)

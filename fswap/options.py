@@ -85,7 +85,7 @@ def _no_named_default(call: str, kind: str, legacy: tuple[Any, ...]) -> None:
         raise TypeError(
             f"fswap.{call}({kind!r}, {legacy[0]!r}, …): a slot no longer names its default; the component "
             f"declares it (@fswap.declare(..., default_for=[{str(kind)!r}])), and a slot without a default "
-            "is component(kind, optional=True, help=…) (fswap 0.3; docs/plugins/guide.md)")
+            "is component(kind, optional=True, help=…) (`fswap docs declare`)")
 
 
 def component(kind: str, *legacy: Any, help: str, role: str | None = None, optional: bool = False) -> Any:

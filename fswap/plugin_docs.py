@@ -154,6 +154,15 @@ def declare_markdown() -> str:
         "`fswap.train.loss_api` is gone.",
         "",
         "Pipelines (pipeline.toml) and saved models do not change: they name components, not hooks.",
+        "",
+        "## Defaults come from the plugins", "",
+        "A config field no longer names its default component: `fswap.component(kind, help=…)` is filled, "
+        "when pipeline.toml names none, with the component an installed plugin declares default for the "
+        "slot's role (`@fswap.declare(..., default_for=[\"<role>\"])`; the role is the kind's name unless "
+        "the field gives `role=`). A slot without a default is `component(kind, optional=True, help=…)`; "
+        "`component_list(kind, help=…)` holds every component declared default for its role. The old "
+        "`component(kind, \"name\", …)` raises a TypeError saying this. Training recipes are components "
+        "of kind `recipe` whose built object has a `table` of [train] defaults.",
     ]).rstrip() + "\n"
 
 

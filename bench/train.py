@@ -171,7 +171,8 @@ def build_step(spec: dict[str, Any]) -> tuple[Any, tuple[Any, ...], float]:
     keras.mixed_precision.set_global_policy(POLICIES[prec])
     keras.utils.set_random_seed(0)
     catalog = Catalog.from_plugin_manager(make_plugin_manager())
-    attention = {"use": spec.get("attention", "self_attention")}
+    choice = spec.get("attention", "self_attention")  # a component name, or its table as JSON
+    attention = json.loads(choice) if choice.lstrip().startswith("{") else {"use": choice}
     config = parse_model_config({"resolution": res, "capacity": spec["capacity"], "attention": attention},
                                 catalog=catalog)
     nets = build_networks(config, ModelBlocks.from_config(config))
@@ -275,7 +276,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--baseline", action="store_true", help="also time a hand-written train step")
     parser.add_argument("--attention", default="self_attention",
-                        help="attention component of the model ('none': the convolutions alone)")
+                        help="attention component of the model ('none': the convolutions alone), or its "
+                        "table as JSON, e.g. '{\"use\": \"chunked_self_attention\", \"recompute\": true}'")
     parser.add_argument("--name", default="train", help="results file bench/results/<name>.json")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

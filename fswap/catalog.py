@@ -101,22 +101,27 @@ class Catalog:
         entries = self._entries[kind]
         return [entries[n] for n in self.names(kind) if role in entries[n].spec.default_for]
 
+    def sole_default(self, kind: Kind | str, role: str | None = None) -> str:
+        """The name of the one component declared default for `role` of `kind`; '' when none or several
+        are (for reports and optional uses, where `default`'s errors would be wrong)."""
+        found = self.defaults(kind, role)
+        return found[0].spec.name if len(found) == 1 else ""
+
     def default(self, kind: Kind | str, role: str | None = None, *, where: str = "") -> str:
         """The name of the one component declared default for `role` of `kind`: a ConfigError when none
         is installed (listing what is), a PluginError naming the plugins when several claim it."""
         kind = Kind(kind)
         found = self.defaults(kind, role)
-        prefix = f"{where}: " if where else ""
         if len(found) == 1:
             return found[0].spec.name
+        prefix = f"{where}: " if where else ""
+        what = f"{kind}" if role in (None, kind.value) else f"{kind} for {role}"
         if not found:
             listing = ", ".join(self.names(kind)) or "none installed"
-            raise ConfigError(f"{prefix}no installed plugin provides a default {kind}"
-                              f"{'' if role in (None, kind.value) else f' for {role}'}; choose one with "
+            raise ConfigError(f"{prefix}no installed plugin provides a default {what}; choose one with "
                               f"use = \"<name>\" (available: {listing})")
         claims = ", ".join(f"'{e.spec.name}' (plugin '{e.provider.plugin}', {e.provider})" for e in found)
-        raise PluginError(f"{prefix}several plugins declare the default {kind}"
-                          f"{'' if role in (None, kind.value) else f' for {role}'}: {claims}. Name one with "
+        raise PluginError(f"{prefix}several plugins declare the default {what}: {claims}. Name one with "
                           f"use = \"<name>\", or disable a plugin with {DISABLE_ENV}=<plugin>")
 
     def __iter__(self) -> Iterator[Entry]:

@@ -19,14 +19,14 @@ def _default_text(field: attrs.Attribute, catalog: Catalog | None) -> str:
         kind, role = field.metadata[COMPONENT_KIND]
         if role is None:
             return "(not used unless given)"
-        found = [e.spec.name for e in catalog.defaults(kind, role)] if catalog is not None else []
+        name = catalog.sole_default(kind, role) if catalog is not None else ""
         label = f"the installed default {kind}" + ("" if role == kind else f" for {role}")
-        return f'use = "{found[0]}" ({label})' if len(found) == 1 else f"({label})"
+        return f'use = "{name}" ({label})' if name else f"({label})"
     if COMPONENT_NAME in field.metadata:
         kind = field.metadata[COMPONENT_NAME]
-        found = [e.spec.name for e in catalog.defaults(kind)] if catalog is not None else []
+        name = catalog.sole_default(kind) if catalog is not None else ""
         label = f"(the installed default {kind})"
-        return f'"{found[0]}" {label}' if len(found) == 1 else label
+        return f'"{name}" {label}' if name else label
     if COMPONENT_LIST in field.metadata:
         kind, role = field.metadata[COMPONENT_LIST]
         if field.metadata.get(ABSENT):

@@ -142,6 +142,7 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
     from fswap.model.networks import build_networks
 
     wd = ctx.workdir
+    eye_mask = config.eye_mask_name(ctx.catalog)
     chief = scratch is None
     resolution = config.model.resolution
     training_sets = {s: faces[s].faceset or wd.faceset(s) for s in SIDES}  # without the held-out faces
@@ -160,12 +161,12 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
         if cond and not maker.has_eyes:
             log.warning("[train.model]: the decoders are conditioned on the '%s' mask (SPADE) but no face "
                         "set has it: they are trained, and will convert, with an all-zero map",
-                        config.eye_mask_name(ctx.catalog))
+                        eye_mask)
         losses = build_losses(config)
         if not maker.has_eyes:
             for name in (n for n, term in losses.items() if needs_eye_masks(term)):
                 log.warning("no face set has the '%s' mask: the %s loss contributes nothing",
-                            config.eye_mask_name(ctx.catalog), name)
+                            eye_mask, name)
         step = TrainStep(
             networks, losses, lr_generator=config.lr_generator, lr_discriminator=config.lr_discriminator,
             beta_1=config.beta_1, beta_2=config.beta_2, use_eye_masks=maker.has_eyes,
@@ -211,8 +212,7 @@ def _train(ctx: RunContext, config: TrainStageConfig, dist: Distribution | None,
                    "logs": wd.logs}
         if holdout is not None:
             outputs["holdout"] = wd.model / HOLDOUT_FILE
-        condition = (condition_record(cond, config.eye_mask_name(ctx.catalog),
-                                      {s: faces[s].faceset for s in SIDES})
+        condition = (condition_record(cond, eye_mask, {s: faces[s].faceset for s in SIDES})
                      if cond else None)
         if config.export and result["iteration"] > 0:
             outputs["export"] = save_networks(networks, wd.model / "export", config.model)

@@ -135,10 +135,8 @@ class TrainStageConfig:
     def eye_mask_name(self, catalog: Any) -> str:
         """The face-set mask of the eye regions: `eye_mask`, or the table name of the mask generator
         declared default for eye_mask ('' when none is)."""
-        if self.eye_mask is not None:
-            return self.eye_mask
-        found = catalog.defaults(Kind.MASK_GENERATOR, "eye_mask")
-        return found[0].spec.name if len(found) == 1 else ""
+        return self.eye_mask if self.eye_mask is not None else catalog.sole_default(Kind.MASK_GENERATOR,
+                                                                                       "eye_mask")
 
     def loss_names(self) -> list[str]:
         return [choice.name for choice in self.losses]

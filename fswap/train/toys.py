@@ -25,8 +25,7 @@ def default_eye_mask() -> str:
     from fswap.components import Kind
     from fswap.plugins import make_plugin_manager
 
-    found = Catalog.from_plugin_manager(make_plugin_manager()).defaults(Kind.MASK_GENERATOR, "eye_mask")
-    return found[0].spec.name if len(found) == 1 else ""
+    return Catalog.from_plugin_manager(make_plugin_manager()).sole_default(Kind.MASK_GENERATOR, "eye_mask")
 
 
 def make_toy_faceset(path: Path, face: str, count: int = 6, size: int = 128, seed: int = 0,

@@ -25,7 +25,7 @@ from bench.common import RESULTS, machine
 FULL: dict[str, list[str]] = {
     "attention": ["--reps", "3", "--rounds", "2"],
     "extract": ["--frames", "32"],
-    "convert": ["--frames", "40", "--repeats", "2", "--min-face", "40"],
+    "convert": ["--frames", "80", "--repeats", "2", "--min-face", "40"],
     "alignments": ["--frames", "40", "--repeats", "2"],
     "train": ["--baseline", "--configs", "64:standard", "--precisions", "float32,bfloat16",
               "--steps", "4", "--rounds", "2"],

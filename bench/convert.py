@@ -11,7 +11,8 @@ Each mode reads the clip, converts and writes H.264 (end to end). Reported: fram
 pass that is not timed), speed-up over the baseline, mean absolute difference of each mode's output frames
 against the baseline's (0–255 scale), and the process's peak RSS.
 
-Usage: python -m bench.convert [--frames 60] [--every-n 5] [--resolution 64] [--capacity lite]
+Usage: python -m bench.convert [--frames 60] [--every-n 5] [--model-from PIPELINE] [--attention none]
+The model is the demo pipeline's [train.model] (64² lite, no attention) unless told otherwise.
 The model is random (never trained): speed does not depend on the weights, and the MAD compares the
 pipelines, not the swap quality.
 """
@@ -31,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import emit
+from bench.common import emit, machine
 
 
 def force_plain_attention(model: Any) -> bool:
@@ -55,18 +56,35 @@ def mean_abs_difference(frames: list[np.ndarray], reference: list[np.ndarray]) -
     return float(np.mean([np.abs(a.astype(np.int16) - b).mean() for a, b in pairs]))
 
 
+DEMO_PIPELINE = Path(__file__).resolve().parents[1] / "examples" / "demo" / "pipeline.toml"
+
+
+def model_table_of(pipeline: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The [train.model] table of `pipeline`, with the options given on the command line in its place."""
+    import tomllib
+
+    table = dict(tomllib.loads(pipeline.read_text(encoding="utf-8")).get("train", {}).get("model", {}))
+    for key in ("resolution", "capacity", "width_divisor"):
+        if getattr(args, key) is not None:
+            table[key] = getattr(args, key)
+    if args.attention is not None:
+        table["attention"] = {"use": args.attention}
+    return table
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=3, help="timed passes per mode, interleaved")
     parser.add_argument("--every-n", type=int, default=5)
-    parser.add_argument("--batch-frames", type=int, default=16)
-    parser.add_argument("--resolution", type=int, default=64)
-    parser.add_argument("--capacity", default="lite")
-    parser.add_argument("--width-divisor", type=int, default=1)
-    parser.add_argument(
-        "--attention", default="self_attention", help="attention block of the model (or none)"
-    )
+    parser.add_argument("--batch-frames", type=int, default=None,
+                        help="frames per batch (default: the engine's automatic size, frames_per_batch)")
+    parser.add_argument("--model-from", default=str(DEMO_PIPELINE),
+                        help="a pipeline TOML whose [train.model] table is the model (default: the demo's)")
+    parser.add_argument("--resolution", type=int, default=None, help="overrides the table's")
+    parser.add_argument("--capacity", default=None, help="overrides the table's")
+    parser.add_argument("--width-divisor", type=int, default=None, help="overrides the table's")
+    parser.add_argument("--attention", default=None, help="attention block (or none); overrides the table's")
     parser.add_argument("--detector-batch", type=int, default=8, help="MTCNN frames per network call")
     parser.add_argument("--min-face", type=int, default=20, help="MTCNN min_face_size (pyramid start)")
     parser.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime mode")
@@ -79,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     from fswap.builder import build
     from fswap.catalog import Catalog
     from fswap.config import parse_pipeline
+    from fswap.convert.batching import frames_per_batch
     from fswap.convert.engine import Converter, ConvertOptions
     from fswap.model.config import parse_model_config
     from fswap.model.generator import FaceGenerator
@@ -94,15 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="fswap-bench-convert-"))
     clip = tmp / "clip.mp4"
     make_face_video(clip, frames=args.frames, size=(640, 360), fps=25, motion="mixed", seed=0)
-    model_config = parse_model_config(
-        {
-            "resolution": args.resolution,
-            "capacity": args.capacity,
-            "width_divisor": args.width_divisor,
-            "attention": {"use": args.attention},
-        },
-        catalog=catalog,
-    )
+    model_table = model_table_of(Path(args.model_from), args)
+    model_config = parse_model_config(model_table, catalog=catalog)
     save_networks(build_networks(model_config), tmp / "model", model_config)
     generator = FaceGenerator.load(tmp / "model", "a_to_b", batch_size=64)
 
@@ -144,6 +156,8 @@ def main(argv: list[str] | None = None) -> None:
         "every_frame": (ConvertOptions(detect_every_n=1, batch_frames=args.batch_frames), generator),
         fast: (ConvertOptions(detect_every_n=args.every_n, batch_frames=args.batch_frames), generator),
     }
+    if args.batch_frames is None:  # the fixed 16-frame batches fswap used before the automatic size
+        modes[f"{fast}_batch16"] = (ConvertOptions(detect_every_n=args.every_n, batch_frames=16), generator)
     plain = FaceGenerator.load(tmp / "model", "a_to_b", batch_size=64)
     if force_plain_attention(plain.model):  # the same weights with one N×N matrix per attention site
         modes[f"{fast}_plain_attention"] = (modes[fast][0], plain)
@@ -157,8 +171,11 @@ def main(argv: list[str] | None = None) -> None:
         except Exception as exc:  # no onnxruntime/tf2onnx, or a model the exporter cannot convert
             onnx_error = f"{type(exc).__name__}: {exc}"
     converters = {name: converter_for(options, gen) for name, (options, gen) in modes.items()}
-    for converter in converters.values():
-        convert(converter, frames=min(args.frames, 2 * args.batch_frames))  # warm-up: tracing, caches
+    frame_shape = (360, 640, 3)
+    batch_sizes = {name: frames_per_batch(options.batch_frames, options.detect_every_n, frame_shape)
+                   for name, (options, _) in modes.items()}
+    for name, converter in converters.items():  # warm-up: tracing, caches
+        convert(converter, frames=min(args.frames, 2 * batch_sizes[name]))
     timings: dict[str, list[float]] = {name: [] for name in modes}
     outputs: dict[str, list] = {}
     for _ in range(args.repeats):  # interleaved, so load from other processes hits every mode alike
@@ -183,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
             "seconds_detecting_last": round(stats.detect_seconds, 3),
             "seconds_generating_last": round(stats.generate_seconds, 3),
             "generator_calls_last": stats.generator_calls,
+            "batch_frames": batch_sizes[name],
         }
     if f"{fast}_onnx" in outputs:  # the runtime alone: the same pipeline with the Keras generator
         results[f"{fast}_onnx"]["mad_vs_tensorflow"] = round(
@@ -198,22 +216,17 @@ def main(argv: list[str] | None = None) -> None:
         {
             "benchmark": "convert",
             "clip": {"size": [640, 360], "frames": args.frames, "fps": 25},
-            "model": {
-                "resolution": args.resolution,
-                "capacity": args.capacity,
-                "width_divisor": args.width_divisor,
-                "attention": args.attention,
-                "random_weights": True,
-            },
+            "model": {"from": args.model_from, **model_table, "random_weights": True},
             "every_n": args.every_n,
             "detector": {"batch_size": args.detector_batch, "min_face_size": args.min_face},
-            "batch_frames": args.batch_frames,
+            "batch_frames": "auto" if args.batch_frames is None else args.batch_frames,
             "modes": results,
             "onnx_error": onnx_error,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "target_issue9": {"fps": 25, "speedup_vs_baseline": 3},
             "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()],
             "load_average_at_start": load_at_start,
+            "machine_at_end": machine(),
             "machine": {
                 "python": platform.python_version(),
                 "tensorflow": tf.__version__,

@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 
 from fswap.components import AlignedFace, TrackedFace
+from fswap.convert.batching import frames_per_batch
 from fswap.convert.geometry import crop, paste_region, roi_matrix
 from fswap.convert.layout import compose
 from fswap.convert.plan import FaceTracks, Plan, SelectOptions, TrackBook, decide
@@ -33,7 +34,7 @@ class ConvertOptions:
     enhance: float = 0.0
     min_face_size: int = 35
     detect_every_n: int = 1
-    batch_frames: int = 16
+    batch_frames: int | None = None  # None: fswap.convert.batching.frames_per_batch decides
     layout: str = "result"
     label: bool = True
     label_text: str = LABEL_TEXT
@@ -147,9 +148,13 @@ class Converter:
         start = time.perf_counter()
         batch: list[tuple[int, np.ndarray]] = []
         position = 0  # frames seen, for detect_every_n (frame indices may start anywhere)
+        size = 0  # frames per batch, set by the first frame's size
         for item in frames:
+            if not size:
+                size = frames_per_batch(self.options.batch_frames, self.options.detect_every_n,
+                                        item[1].shape)
             batch.append(item)
-            if len(batch) == self.options.batch_frames:
+            if len(batch) == size:
                 yield from self._batch(batch, position)
                 position += len(batch)
                 if on_frame:

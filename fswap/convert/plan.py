@@ -25,6 +25,7 @@ import attrs
 import numpy as np
 
 from fswap.components import Detection, TrackedFace
+from fswap.convert.batching import frames_per_batch
 from fswap.frame_guard import detect_frames
 from fswap.video.cuts import CutDetector
 
@@ -231,11 +232,12 @@ def plan_tracks(
     aligner: Any | None = None,
     embedder: Any | None = None,
     reference: np.ndarray | None = None,
-    batch_frames: int = 16,
+    batch_frames: int | None = None,
     activity: Any | None = None,
 ) -> Plan:
-    """Pass 1: track every face of `frames`, measure identity (when `embedder` and `reference` are given),
-    split tracks where the identity changes for good, and decide per track."""
+    """Pass 1: track every face of `frames` (`batch_frames` at a time; None: `frames_per_batch`),
+    measure identity (when `embedder` and `reference` are given), split tracks where the identity
+    changes for good, and decide per track."""
     if options.select == "identity" and (embedder is None or reference is None or aligner is None):
         raise ValueError('select = "identity" needs an aligner, an embedder and a reference embedding')
     source.reset()
@@ -272,9 +274,12 @@ def plan_tracks(
         position += len(batch)
         batch.clear()
 
+    size = 0  # frames per batch, set by the first frame's size
     for item in frames:
+        if not size:
+            size = frames_per_batch(batch_frames, source.detect_every_n, item[1].shape)
         batch.append(item)
-        if len(batch) == batch_frames:
+        if len(batch) == size:
             flush()
     if batch:
         flush()

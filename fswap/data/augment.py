@@ -10,7 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-WORK_SIZE = 256  # faces are resized to this before augmentation, as in the reference
+from fswap.data.stores import WORK_SIZE
+
 _STATS_CROP = 60  # colour statistics use the centre [60:-60] of the 256² face
 
 

@@ -7,7 +7,7 @@ iteration k sees exactly the batches an uninterrupted run would have seen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,40 +17,89 @@ import numpy as np
 
 from fswap.data import augment as aug
 from fswap.data.faceset import FaceSet
+from fswap.data.stores import FACE_STORES, choose_store
 from fswap.errors import InputError
 from fswap.model.condition import central_square, condition_batch
 
 SIDES = ("a", "b")
 
 
+class EncodedImages:
+    """Equal-size uint8 images kept as PNG bytes (lossless: `self[i]` is the exact array that was stored),
+    for face sets too large to hold decoded. Indexing decodes one image (about 1 ms at 256², in OpenCV,
+    which releases the GIL, so tf.data's parallel calls overlap)."""
+
+    def __init__(self, blobs: Sequence[bytes], shape: tuple[int, ...]) -> None:
+        self.blobs = list(blobs)
+        self.shape = (len(self.blobs), *shape)
+        self.nbytes = sum(len(b) for b in self.blobs)
+
+    @classmethod
+    def encode(cls, images: Iterable[np.ndarray]) -> EncodedImages:
+        """Store `images` (all of one shape; one at a time, so a large set is never decoded whole); PNG at
+        compression level 1, which encodes fast."""
+        blobs, shape = [], (0,)
+        for image in images:
+            ok, buffer = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+            if not ok:
+                raise InputError(f"could not PNG-encode a face of shape {image.shape}")
+            blobs.append(buffer.tobytes())
+            shape = image.shape
+        return cls(blobs, shape)
+
+    def __len__(self) -> int:
+        return len(self.blobs)
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        flag = cv2.IMREAD_GRAYSCALE if len(self.shape) == 3 else cv2.IMREAD_COLOR
+        return cv2.imdecode(np.frombuffer(self.blobs[int(index)], np.uint8), flag)
+
+    def __iter__(self) -> Any:
+        return (self[i] for i in range(len(self)))
+
+
 @attrs.frozen(eq=False)
 class FaceImages:
-    """A face set loaded for training: BGR uint8 faces at 256² and their optional eye masks (uint8);
-    `faceset` describes face i (its record), when known."""
+    """A face set loaded for training: BGR uint8 faces at 256² and their optional eye masks (uint8), as
+    arrays or `EncodedImages` (both indexable by face); `faceset` describes face i (its record), when
+    known."""
 
     path: Path
-    images: np.ndarray
-    eyes: np.ndarray | None
+    images: np.ndarray | EncodedImages
+    eyes: np.ndarray | EncodedImages | None
     faceset: FaceSet | None = None
 
     def __len__(self) -> int:
         return len(self.images)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes the faces and masks take in memory."""
+        return int(self.images.nbytes + (0 if self.eyes is None else self.eyes.nbytes))
 
-def load_faces(path: Path | FaceSet, eye_mask: str = "") -> FaceImages:
+
+def load_faces(path: Path | FaceSet, eye_mask: str = "", store: str = "decoded") -> FaceImages:
     """Read every face of the set at `path` (resized to 256²) and, when the set has it, the mask named
-    `eye_mask`. A FaceSet may be given instead of a folder (e.g. one without its held-out faces). A set
-    without faces is an InputError naming the folder."""
+    `eye_mask`, held as `store` says ("decoded" arrays or "png" bytes; the same pixels either way; "auto"
+    decides by this set's size alone). A FaceSet may be given instead of a folder (e.g. one without its
+    held-out faces). A set without faces is an InputError naming the folder."""
     faceset = path if isinstance(path, FaceSet) else FaceSet.open(path)
     path = faceset.path
     if len(faceset) == 0:
         raise InputError(f"{path}: the face set is empty; extract faces before training")
+    if store not in FACE_STORES:
+        raise InputError(f"face store must be one of {', '.join(FACE_STORES)}, received {store!r}")
+    encoded = choose_store(store, [faceset], eye_mask) == "png"
+
+    def pack(images: Iterable[np.ndarray]) -> np.ndarray | EncodedImages:
+        return EncodedImages.encode(images) if encoded else np.stack(list(images))
+
     size = (aug.WORK_SIZE, aug.WORK_SIZE)
-    images = np.stack([_resize(faceset.load_image(r), size) for r in faceset.records])
+    images = pack(_resize(faceset.load_image(r), size) for r in faceset.records)
     eyes = None
     if eye_mask and eye_mask in faceset.masks:
-        eyes = np.stack(
-            [_resize((faceset.load_mask(r, eye_mask) * 255).astype(np.uint8), size) for r in faceset.records]
+        eyes = pack(
+            _resize((faceset.load_mask(r, eye_mask) * 255).astype(np.uint8), size) for r in faceset.records
         )
     return FaceImages(path=path, images=images, eyes=eyes, faceset=faceset)
 

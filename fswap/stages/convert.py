@@ -21,6 +21,7 @@ import numpy as np
 
 from fswap.builder import build
 from fswap.context import RunContext, StageResult
+from fswap.convert.batching import FACES_PER_CALL
 from fswap.convert.engine import Converter, ConvertOptions
 from fswap.convert.layout import output_size
 from fswap.errors import InputError, StageError
@@ -92,7 +93,8 @@ def make_converter(config: ConvertConfig, catalog: Any, model_dir: Path, detecto
     def named(choice: Any) -> Any:
         return Attributed(build(choice), choice, activity)
 
-    generator = load_generator(model_dir, config.direction, config.batch_frames, config.runtime)
+    generator = load_generator(model_dir, config.direction, config.batch_frames or FACES_PER_CALL,
+                               config.runtime)
     condition = load_condition(model_dir, generator.metadata, config.direction, catalog=catalog,
                                where=activity)
     return Converter(

@@ -150,9 +150,11 @@ class ConvertConfig:
         help="Frame rate used for image-folder inputs (videos keep their own).",
         validator=between(1.0, 240.0),
     )
-    batch_frames: int = option(
-        16,
-        help="Frames processed together: one detector call and one generator call per batch.",
+    batch_frames: int | None = option(
+        None,
+        help="Frames processed together: one detector call for the batch's detected frames and one "
+        "generator call (per 32 faces) for its faces. Default: 8 detected frames per batch (8 × "
+        "detect_every_n frames, at least 16), as far as 512 MB of decoded frames allow.",
         validator=at_least(1),
     )
     on_frame_error: str = option(

@@ -12,7 +12,14 @@ from typing import Any
 from fswap.builder import build
 from fswap.context import RunContext, StageResult
 from fswap.data.faceset import FaceSet
-from fswap.data.pipeline import BatchMaker, load_faces, make_dataset, preview_conditions, preview_faces
+from fswap.data.pipeline import (
+    BatchMaker,
+    load_faces,
+    make_dataset,
+    preview_conditions,
+    preview_faces,
+)
+from fswap.data.stores import choose_store
 from fswap.errors import ConfigError, InputError, StageError
 from fswap.evaluate.holdout import HOLDOUT_FILE, HoldoutRecord, split_for_training, training_set, write_record
 from fswap.files import write_json_atomic
@@ -94,9 +101,11 @@ def run_train(ctx: RunContext, config: TrainStageConfig) -> StageResult:
                                                resuming=resuming, where=where)
     faces = {}
     eye_mask = config.eye_mask_name(ctx.catalog)
+    training_sets = {side: training_set(sets[side], holdout, side) for side in SIDES}
+    store = choose_store(config.face_store, list(training_sets.values()), eye_mask)
     for side in SIDES:
         try:
-            faces[side] = load_faces(training_set(sets[side], holdout, side), eye_mask)
+            faces[side] = load_faces(training_sets[side], eye_mask, store)
         except InputError as exc:
             raise StageError(f"train: face set {side} unusable: {exc} (run the extract stage first)") from exc
     for side in SIDES:

@@ -13,6 +13,7 @@ import attrs
 
 from fswap.components import ComponentChoice, Kind
 from fswap.data.lookalike_config import LookalikeConfig
+from fswap.data.stores import FACE_STORES
 from fswap.model.config import ModelConfig
 from fswap.options import at_least, at_most, between, component_list, component_name, one_of, option
 from fswap.train.distribute_config import DistributeConfig
@@ -69,6 +70,12 @@ class TrainStageConfig:
     holdout: int = option(
         10, help="Hold out every n-th face of each set (the n-th, 2n-th, … in record order): never trained "
         "on, recorded in model/holdout.json for evaluate; 0 = train on every face.", validator=_holdout,
+    )
+    face_store: str = option(
+        "auto", help="How training holds the face sets in memory: decoded = BGR arrays at 256² (196 kB a "
+        "face, 262 kB with eye masks); png = lossless PNG bytes, decoded when a sample needs one (the same "
+        "batches, about 1 ms more per face read); auto = decoded while both sets fit 2 GiB, else png.",
+        validator=one_of(FACE_STORES),
     )
     model: ModelConfig = option(help="The networks ([train.model]).")
     losses: tuple[ComponentChoice, ...] = component_list(

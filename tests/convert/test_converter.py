@@ -243,3 +243,26 @@ def test_colour_smoothing_removes_flicker():
     raw, smooth = centre_means(0.0), centre_means(0.8)
     assert np.diff(smooth[5:]).std() < 0.5 * np.diff(raw[5:]).std()
     assert abs(smooth[5:].mean() - raw[5:].mean()) < 5  # same average colour
+
+
+def test_automatic_batches_give_the_detector_eight_detected_frames_per_call():
+    # detect_every_n = 5 with the automatic size: batches of 40 frames, 8 of them detected, so MTCNN's fixed
+    # cost per call is shared by 8 frames (a fixed 16-frame batch gave it 3 or 4)
+    det, gen = FakeDetector(), FakeGenerator()
+    conv = make(det, gen, detect_every_n=5)
+    list(conv.run(frames(85)))
+    assert det.calls == [8, 8, 1] and gen.batches == [40, 40, 5]
+    det = FakeDetector()
+    list(make(det).run(frames(20)))  # every frame detected: at least 16 frames per batch
+    assert det.calls == [16, 4]
+
+
+@pytest.mark.parametrize(("shape", "every_n", "expected"), [
+    ((360, 640, 3), 1, 16), ((360, 640, 3), 5, 40), ((1080, 1920, 3), 25, 86), ((2160, 3840, 3), 5, 21),
+    ((20000, 20000, 3), 1, 1),
+])
+def test_frames_per_batch_is_bounded_by_the_memory_of_its_frames(shape, every_n, expected):
+    from fswap.convert.batching import frames_per_batch
+
+    assert frames_per_batch(None, every_n, shape) == expected
+    assert frames_per_batch(7, every_n, shape) == 7  # a size the user gave is kept

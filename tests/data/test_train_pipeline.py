@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pytest
 
-from fswap.data.pipeline import BatchMaker, load_faces, make_dataset, preview_faces
+from fswap.data.pipeline import BatchMaker, EncodedImages, load_faces, make_dataset, preview_faces
+from fswap.data.stores import choose_store, decoded_bytes
 from fswap.errors import InputError
 from fswap.stages.train_config import AugmentConfig
 from fswap.train.toys import make_toy_faceset
@@ -68,3 +70,28 @@ def test_empty_or_missing_face_set_is_an_input_error(tmp_path: Path) -> None:
     FaceSet(path=tmp_path / "empty", size=64).save()
     with pytest.raises(InputError, match="empty"):
         load_faces(tmp_path / "empty")
+
+
+def test_png_store_gives_the_same_batches_in_less_memory(tmp_path: Path, faces: dict) -> None:
+    a = faces["a"].path
+    stored = {"a": load_faces(a, "eyes5", store="png"), "b": load_faces(faces["b"].path, "eyes5", "png")}
+    assert isinstance(stored["a"].images, EncodedImages) and isinstance(stored["a"].eyes, EncodedImages)
+    assert all(np.array_equal(x, y) for x, y in zip(stored["a"].images, faces["a"].images, strict=True))
+    assert all(np.array_equal(x, y) for x, y in zip(stored["a"].eyes, faces["a"].eyes, strict=True))
+    assert stored["a"].nbytes < faces["a"].nbytes / 2  # the toy faces are smooth: PNG packs them tightly
+    config = AugmentConfig(color_match=1.0)  # reads faces of both sides per sample
+    plain = BatchMaker(faces={"a": faces["a"], "b": faces["b"]}, resolution=64, batch_size=4, augment=config)
+    packed = BatchMaker(faces=stored, resolution=64, batch_size=4, augment=config)
+    for k in (0, 3):
+        assert all(np.array_equal(x, y) for x, y in zip(plain.make(k), packed.make(k), strict=True))
+    assert np.array_equal(preview_faces(stored["a"], 64, 3), preview_faces(faces["a"], 64, 3))
+
+
+def test_auto_store_decodes_sets_that_fit_and_packs_larger_ones(faces: dict) -> None:
+    sets = [f.faceset for f in faces.values()]
+    assert decoded_bytes(sets, "eyes5") == (4 * 4 + 3 * 3) * 256 * 256  # b has no eye masks
+    assert choose_store("auto", sets, "eyes5") == "decoded"
+    big = [attrs.evolve(sets[0], records=sets[0].records * 2100)]  # 8 400 faces with masks: 2.2 GB decoded
+    assert choose_store("auto", big, "eyes5") == "png" and choose_store("decoded", big) == "decoded"
+    with pytest.raises(InputError, match="face store must be one of auto, decoded, png"):
+        load_faces(faces["a"].path, store="jpeg")

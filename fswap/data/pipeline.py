@@ -92,7 +92,14 @@ def load_faces(path: Path | FaceSet, eye_mask: str = "", store: str = "decoded")
     encoded = choose_store(store, [faceset], eye_mask) == "png"
 
     def pack(images: Iterable[np.ndarray]) -> np.ndarray | EncodedImages:
-        return EncodedImages.encode(images) if encoded else np.stack(list(images))
+        if encoded:
+            return EncodedImages.encode(images)
+        out = None  # filled in place: a list then np.stack would hold the set twice while loading
+        for i, image in enumerate(images):
+            if out is None:
+                out = np.empty((len(faceset), *image.shape), image.dtype)
+            out[i] = image
+        return out
 
     size = (aug.WORK_SIZE, aug.WORK_SIZE)
     images = pack(_resize(faceset.load_image(r), size) for r in faceset.records)

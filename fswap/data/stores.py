@@ -12,8 +12,8 @@ size (`choose_store`)."""
 WORK_SIZE = 256
 """The side faces are resized to before augmentation, as in the reference."""
 AUTO_DECODED_BYTES = 2 * 2**30
-"""`auto` keeps the sets decoded up to this many bytes of 256² faces and masks (about 8 000 faces a side
-with eye masks), PNG bytes above."""
+"""`auto` keeps the sets decoded up to this many bytes of 256² faces and masks (8 192 faces with eye masks
+in all, 4 096 a side), PNG bytes above."""
 
 
 def decoded_bytes(sets: Sequence[Any], eye_mask: str = "") -> int:

@@ -41,13 +41,20 @@ def test_summary_picks_the_headline_numbers_and_skips_failed_rows() -> None:
     assert out["convert_mad_vs_baseline"]["every_5"] == 0.8
     assert list(out["train"]) == ["64:standard:float32", "64:standard:float32:no_attention"]
     assert out["train"]["64:standard:float32"]["ratio_to_hand_written"] == 0.968
-    assert summarize({}) == {}
+    goals = out["issue19_goals"]
+    assert goals["5_convert"]["met"] is True and goals["5_convert"]["measured"]["speedup"] == 5.0
+    assert goals["2_share_of_peak"]["measured"] == 0.4 and goals["2_share_of_peak"]["met"] is False
+    assert goals["1_bfloat16"]["met"] == "not measured"  # the bfloat16 row failed: no ratio
+    assert goals["6_onnx"]["met"] == "not measured" and goals["7_gpu"]["met"] == "not measured"
+    empty = summarize({})
+    assert list(empty) == ["issue19_goals"]
+    assert all(goal["met"] == "not measured" for goal in empty["issue19_goals"].values())
 
 
 def test_quick_and_full_plans_cover_the_same_benchmarks() -> None:
     assert set(QUICK) == set(FULL) == {"attention", "extract", "convert", "alignments", "train",
-                                      "train_no_attention"}
-    assert MODULES == {"train_no_attention": "train"}
+                                      "train_no_attention", "memory-fswap-only", "input_pipeline"}
+    assert MODULES == {"train_no_attention": "train", "memory-fswap-only": "train"}
     named = ["--name", "train_no_attention"]
     assert FULL["train_no_attention"][-2:] == QUICK["train_no_attention"][-2:] == named
 

@@ -56,6 +56,8 @@ def mean_abs_difference(frames: list[np.ndarray], reference: list[np.ndarray]) -
     return float(np.mean([np.abs(a.astype(np.int16) - b).mean() for a, b in pairs]))
 
 
+CLIP_SIZE = (640, 360)
+"""Width and height of the benchmark clip."""
 DEMO_PIPELINE = Path(__file__).resolve().parents[1] / "examples" / "demo" / "pipeline.toml"
 
 
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     catalog = Catalog.from_plugin_manager(make_plugin_manager())
     tmp = Path(tempfile.mkdtemp(prefix="fswap-bench-convert-"))
     clip = tmp / "clip.mp4"
-    make_face_video(clip, frames=args.frames, size=(640, 360), fps=25, motion="mixed", seed=0)
+    make_face_video(clip, frames=args.frames, size=CLIP_SIZE, fps=25, motion="mixed", seed=0)
     model_table = model_table_of(Path(args.model_from), args)
     model_config = parse_model_config(model_table, catalog=catalog)
     save_networks(build_networks(model_config), tmp / "model", model_config)
@@ -171,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         except Exception as exc:  # no onnxruntime/tf2onnx, or a model the exporter cannot convert
             onnx_error = f"{type(exc).__name__}: {exc}"
     converters = {name: converter_for(options, gen) for name, (options, gen) in modes.items()}
-    frame_shape = (360, 640, 3)
+    frame_shape = (CLIP_SIZE[1], CLIP_SIZE[0], 3)
     batch_sizes = {name: frames_per_batch(options.batch_frames, options.detect_every_n, frame_shape)
                    for name, (options, _) in modes.items()}
     for name, converter in converters.items():  # warm-up: tracing, caches
@@ -215,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         "convert",
         {
             "benchmark": "convert",
-            "clip": {"size": [640, 360], "frames": args.frames, "fps": 25},
+            "clip": {"size": list(CLIP_SIZE), "frames": args.frames, "fps": 25},
             "model": {"from": args.model_from, **model_table, "random_weights": True},
             "every_n": args.every_n,
             "detector": {"batch_size": args.detector_batch, "min_face_size": args.min_face},

@@ -9,7 +9,9 @@ detector `DETECTED_PER_BATCH` frames per call, bounded by the memory the batch's
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from math import prod
+from typing import Any
 
 DETECTED_PER_BATCH = 8
 """Detected frames per batch: MTCNN's own frames-per-call default (`[convert.detector] batch_size`)."""
@@ -28,3 +30,20 @@ def frames_per_batch(batch_frames: int | None, detect_every_n: int, frame_shape:
         return int(batch_frames)
     wanted = max(MIN_FRAMES, DETECTED_PER_BATCH * max(1, int(detect_every_n)))
     return max(1, min(wanted, FRAME_BYTES // max(1, prod(frame_shape))))
+
+
+def frame_batches(frames: Iterable[tuple[int, Any]], batch_frames: int | None,
+                  detect_every_n: int) -> Iterator[list[tuple[int, Any]]]:
+    """`frames` ((index, image) pairs) in lists of `frames_per_batch` frames (sized by the first frame),
+    the last one shorter when the frames run out."""
+    batch: list[tuple[int, Any]] = []
+    size = 0
+    for item in frames:
+        if not size:
+            size = frames_per_batch(batch_frames, detect_every_n, item[1].shape)
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -18,7 +18,7 @@ import attrs
 import numpy as np
 
 from fswap.components import AlignedFace, TrackedFace
-from fswap.convert.batching import frames_per_batch
+from fswap.convert.batching import frame_batches
 from fswap.convert.geometry import crop, paste_region, roi_matrix
 from fswap.convert.layout import compose
 from fswap.convert.plan import FaceTracks, Plan, SelectOptions, TrackBook, decide
@@ -146,22 +146,10 @@ class Converter:
         self._plan = plan
         self._book = None if plan is not None else TrackBook(self.source.shot_of, self.options.min_face_size)
         start = time.perf_counter()
-        batch: list[tuple[int, np.ndarray]] = []
         position = 0  # frames seen, for detect_every_n (frame indices may start anywhere)
-        size = 0  # frames per batch, set by the first frame's size
-        for item in frames:
-            if not size:
-                size = frames_per_batch(self.options.batch_frames, self.options.detect_every_n,
-                                        item[1].shape)
-            batch.append(item)
-            if len(batch) == size:
-                yield from self._batch(batch, position)
-                position += len(batch)
-                if on_frame:
-                    on_frame(len(batch))
-                batch = []
-        if batch:
+        for batch in frame_batches(frames, self.options.batch_frames, self.options.detect_every_n):
             yield from self._batch(batch, position)
+            position += len(batch)
             if on_frame:
                 on_frame(len(batch))
         self.stats.seconds = time.perf_counter() - start

@@ -25,7 +25,7 @@ import attrs
 import numpy as np
 
 from fswap.components import Detection, TrackedFace
-from fswap.convert.batching import frames_per_batch
+from fswap.convert.batching import frame_batches
 from fswap.frame_guard import detect_frames
 from fswap.video.cuts import CutDetector
 
@@ -247,10 +247,9 @@ def plan_tracks(
     measure = embedder is not None and reference is not None and aligner is not None
     ref = None if reference is None else np.asarray(reference, np.float32).reshape(1, -1)
     identity_seconds = 0.0
-    batch: list[tuple[int, np.ndarray]] = []
     position = 0
 
-    def flush() -> None:
+    def flush(batch: list[tuple[int, np.ndarray]]) -> None:
         nonlocal identity_seconds, position
         tracked = source.faces(batch, position)
         crops, owners = [], []
@@ -272,17 +271,9 @@ def plan_tracks(
         per_frame.extend(tracked)
         indices.extend(int(i) for i, _ in batch)
         position += len(batch)
-        batch.clear()
 
-    size = 0  # frames per batch, set by the first frame's size
-    for item in frames:
-        if not size:
-            size = frames_per_batch(batch_frames, source.detect_every_n, item[1].shape)
-        batch.append(item)
-        if len(batch) == size:
-            flush()
-    if batch:
-        flush()
+    for batch in frame_batches(frames, batch_frames, source.detect_every_n):
+        flush(batch)
     if activity is not None:
         activity.frame = None
     tracks = dict(book.tracks)

@@ -18,7 +18,7 @@ import numpy as np
 from fswap.data import augment as aug
 from fswap.data.faceset import FaceSet
 from fswap.data.stores import FACE_STORES, choose_store
-from fswap.errors import InputError
+from fswap.errors import ConfigError, InputError
 from fswap.model.condition import central_square, condition_batch
 
 SIDES = ("a", "b")
@@ -97,7 +97,7 @@ def load_faces(path: Path | FaceSet, eye_mask: str = "", store: str = "decoded")
         out = None  # filled in place: a list then np.stack would hold the set twice while loading
         for i, image in enumerate(images):
             if out is None:
-                out = np.empty((len(faceset), *image.shape), image.dtype)
+                out = aligned_empty((len(faceset), *image.shape), image.dtype)
             out[i] = image
         return out
 
@@ -109,6 +109,16 @@ def load_faces(path: Path | FaceSet, eye_mask: str = "", store: str = "decoded")
             _resize((faceset.load_mask(r, eye_mask) * 255).astype(np.uint8), size) for r in faceset.records
         )
     return FaceImages(path=path, images=images, eyes=eyes, faceset=faceset)
+
+
+def aligned_empty(shape: tuple[int, ...], dtype: Any, alignment: int = 64) -> np.ndarray:
+    """An uninitialised C-contiguous array whose data starts on an `alignment`-byte boundary, so that
+    TensorFlow can use its memory without a copy (the TensorFlow augmentation engine reads it so)."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    buffer = np.empty(nbytes + alignment, np.uint8)
+    start = -buffer.ctypes.data % alignment
+    return buffer[start:start + nbytes].view(dtype).reshape(shape)
 
 
 def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -174,8 +184,21 @@ class BatchMaker:
         )
 
 
+def _tensorflow_engine(maker: BatchMaker) -> Any:
+    """fswap.data.augment_tf (imported only when chosen), after checking `maker` needs nothing it lacks."""
+    if maker.lookalike:
+        raise ConfigError("[train.augment] engine = \"tensorflow\" cannot run [train.lookalike] (its "
+                          "part pastes are NumPy/OpenCV code): set engine = \"numpy\" or lookalike.enabled "
+                          "= false")
+    from fswap.data import augment_tf
+
+    return augment_tf
+
+
 def make_dataset(maker: BatchMaker, start: int = 0) -> Any:
     """An endless tf.data stream of batches `start`, `start+1`, … (parallel map, ordered, prefetched)."""
+    if maker.augment.engine == "tensorflow":
+        return _tensorflow_engine(maker).dataset(maker, start)
     import tensorflow as tf
 
     n, r = maker.batch_size, maker.resolution
@@ -196,6 +219,8 @@ def make_shard_dataset(maker: BatchMaker, start: int, per_replica: int, shards: 
     """Batches `start`, `start+1`, … cut into replica shards: for each batch, one element per shard in
     `shards` (shard r = samples r·per_replica … of the global batch), so the replicas of all workers
     together see exactly the global batch `maker` would make."""
+    if maker.augment.engine == "tensorflow":
+        return _tensorflow_engine(maker).dataset(maker, start, shards=list(shards), per_replica=per_replica)
     import tensorflow as tf
 
     makers = [attrs.evolve(maker, batch_size=per_replica, offset=r * per_replica) for r in shards]

@@ -1,5 +1,6 @@
-"""How training holds its face sets in memory, and the `auto` rule; light (no OpenCV), so that the train
-stage's config can name the choices. The stores themselves are in fswap.data.pipeline."""
+"""How training holds its face sets in memory, the `auto` rule and the augmentation engines; light (no
+OpenCV), so that the train stage's config can name the choices. The stores themselves are in
+fswap.data.pipeline."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from typing import Any
 FACE_STORES = ("auto", "decoded", "png")
 """decoded: uint8 arrays at 256²; png: lossless PNG bytes decoded when a sample needs one; auto: decided by
 size (`choose_store`)."""
+AUGMENT_ENGINES = ("numpy", "tensorflow")
+"""numpy: fswap.data.augment per face in a numpy_function; tensorflow: fswap.data.augment_tf over the batch
+in graph ops."""
 WORK_SIZE = 256
 """The side faces are resized to before augmentation, as in the reference."""
 AUTO_DECODED_BYTES = 2 * 2**30

@@ -13,7 +13,7 @@ import attrs
 
 from fswap.components import ComponentChoice, Kind
 from fswap.data.lookalike_config import LookalikeConfig
-from fswap.data.stores import FACE_STORES
+from fswap.data.stores import AUGMENT_ENGINES, FACE_STORES
 from fswap.model.config import ModelConfig
 from fswap.options import at_least, at_most, between, component_list, component_name, one_of, option
 from fswap.train.distribute_config import DistributeConfig
@@ -50,6 +50,13 @@ class AugmentConfig:
     )
     warp_sigma: tuple[float, float] = option(
         (5.0, 6.2), help="Range of the warp grid noise σ in pixels of a 256² face."
+    )
+    engine: str = option(
+        "numpy", help="What computes the augmentation: numpy = NumPy/OpenCV per face (the curves in "
+        "docs/training.md were measured with it); tensorflow = the same steps as TensorFlow ops over the "
+        "whole batch inside tf.data (no Python, no GIL, PNG faces decoded there too; it draws its own random "
+        "numbers, so its batches differ; no [train.lookalike]). docs/performance.md compares them.",
+        validator=one_of(AUGMENT_ENGINES),
     )
 
 
@@ -133,6 +140,11 @@ class TrainStageConfig:
         help="Look-alike part-swap augmentation ([train.lookalike]): paste parts of the most similar face of "
         "the other set onto a training face (off by default; docs/evaluate.md)."
     )
+
+    def __attrs_post_init__(self) -> None:
+        if self.augment.engine == "tensorflow" and self.lookalike.enabled:
+            raise ValueError('augment.engine = "tensorflow" cannot run [train.lookalike] (its part pastes are '
+                             'NumPy/OpenCV code): set engine = "numpy" or lookalike.enabled = false')
 
     @classmethod
     def prepare_table(cls, table: Mapping[str, Any], where: str, catalog: Any) -> dict[str, Any]:

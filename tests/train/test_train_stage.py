@@ -138,3 +138,20 @@ def test_killed_process_resumes_from_its_last_checkpoint(project: Path) -> None:
     history = (project / "work" / "model" / "history.csv").read_text().splitlines()[1:]
     iterations = [int(row.split(",")[0]) for row in history]
     assert iterations == list(range(1, 13))  # rows after the checkpoint were replaced, none duplicated
+
+
+def test_the_tensorflow_augmentation_engine_trains_and_resumes(project: Path) -> None:
+    def run(iterations: int) -> int:
+        text = PIPELINE.format(iterations=iterations) + '[train.augment]\nengine = "tensorflow"\n'
+        (project / "pipeline.toml").write_text(text, encoding="utf-8")
+        return main(["run", str(project / "pipeline.toml"), "--stage", "train", "--no-progress"])
+
+    assert run(2) == 0 and run(3) == 0
+    model = project / "work" / "model"
+    summary = json.loads((model / "train_summary.json").read_text())
+    assert summary["config"]["augment"]["engine"] == "tensorflow"
+    assert (summary["start_iteration"], summary["iteration"]) == (2, 3)
+    rows = (model / "history.csv").read_text().strip().splitlines()
+    header, values = rows[0].split(","), [row.split(",") for row in rows[1:]]
+    column = header.index("a/g_total")
+    assert len(values) == 3 and all(np.isfinite(float(v[column])) and float(v[column]) > 0 for v in values)

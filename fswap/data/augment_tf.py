@@ -388,4 +388,9 @@ def dataset(maker: Any, start: int = 0, shards: Any = None, per_replica: int | N
 
         stream = tf.data.Dataset.range(0, 2**62).map(shard, num_parallel_calls=tf.data.AUTOTUNE,
                                                      deterministic=True)
-    return stream.prefetch(tf.data.AUTOTUNE)
+    # tf.data's default graph rewrites serialise the dataset graph, which turns the captured face tensors
+    # into constants: a second copy of every face set (measured: +756 MB for 4 000 decoded faces). This
+    # pipeline (one map, one prefetch) has nothing for them to fuse.
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False
+    return stream.prefetch(tf.data.AUTOTUNE).with_options(options)

@@ -103,6 +103,15 @@ def summarize(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+INPUT_PIPELINE_KEYS = (
+    "png_bytes_held_vs_decoded", "png_peak_rss_vs_decoded", "png_tf_data_batches_per_s_vs_decoded",
+    "png_same_batches", "decoded_tensorflow_tf_data_batches_per_s_vs_decoded",
+    "decoded_tensorflow_peak_rss_vs_decoded", "png_tensorflow_tf_data_batches_per_s_vs_decoded",
+    "png_tensorflow_peak_rss_vs_decoded", "png_same_batches_tensorflow",
+)
+"""What the summary reports of bench.input_pipeline (ratios to decoded + numpy)."""
+
+
 def _goal(target: str, measured: Any, baseline: str, met: bool | None, source: str) -> dict[str, Any]:
     return {"target": target, "measured": measured, "baseline": baseline,
             "met": "not measured" if met is None else met, "source": source}
@@ -131,12 +140,12 @@ def issue19_goals(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
                                  "train"),
         "3_input_pipeline": _goal(
             "augmentation in TF ops inside tf.data; faces decoded lazily or stored compactly (10 000 faces)",
-            {k: inputs.get(k) for k in ("png_bytes_held_vs_decoded", "png_peak_rss_vs_decoded",
-                                        "png_tf_data_batches_per_s_vs_decoded", "png_same_batches")}
-            if inputs.get("stores") else None,
-            "the decoded store in the same run",
-            # the compact store exists; the augmentation still runs in numpy_function, so not met
-            False if inputs.get("stores") else None, "input_pipeline"),
+            {k: inputs.get(k) for k in INPUT_PIPELINE_KEYS} if inputs.get("stores") else None,
+            "the decoded store with the numpy engine in the same run",
+            # met when the TensorFlow engine ran on the compact store and gave the same batches as from the
+            # decoded one; its speed and memory against the numpy engine are the measured part
+            None if not inputs.get("stores") else bool(inputs.get("png_same_batches_tensorflow")),
+            "input_pipeline"),
         "4_memory": _goal("64² standard float32 ≤ 3 GB peak RSS, fswap's step alone", memory or None,
                           "absolute (MB)", None if "64:float32" not in memory
                           else (memory["64:float32"] or 1e9) <= 3 * 1024, "memory-fswap-only"),

@@ -42,6 +42,13 @@ def test_summary_picks_the_headline_numbers_and_skips_failed_rows() -> None:
     assert list(out["train"]) == ["64:standard:float32", "64:standard:float32:no_attention"]
     assert out["train"]["64:standard:float32"]["ratio_to_hand_written"] == 0.968
     goals = out["issue19_goals"]
+    assert goals["3_input_pipeline"]["met"] == "not measured"
+    inputs = summarize({"input_pipeline": {"stores": {"decoded": {}}, "png_same_batches_tensorflow": True,
+                                           "png_tensorflow_tf_data_batches_per_s_vs_decoded": 0.8}})
+    three = inputs["issue19_goals"]["3_input_pipeline"]
+    assert three["met"] is True and three["measured"]["png_tensorflow_tf_data_batches_per_s_vs_decoded"] == 0.8
+    failed = summarize({"input_pipeline": {"stores": {"decoded": {}, "png+tensorflow": {"error": ["x"]}}}})
+    assert failed["issue19_goals"]["3_input_pipeline"]["met"] is False
     assert goals["5_convert"]["met"] is True and goals["5_convert"]["measured"]["speedup"] == 5.0
     assert goals["2_share_of_peak"]["measured"] == 0.4 and goals["2_share_of_peak"]["met"] is False
     assert goals["1_bfloat16"]["met"] == "not measured"  # the bfloat16 row failed: no ratio

@@ -8,7 +8,7 @@ batch k is a pure function of them, as with NumPy; but the engines draw differen
 differ. Sample i of a batch is element i of draws over the whole global batch, so a replica's shard of it
 is exactly those samples of the batch one device would make.
 
-Images are float32 (n, 256, 256, C) with BGR in [0, 255] and an eye-mask channel in [0, 1].
+Faces stay uint8 (n, 256, 256, C) until the geometry samples them at R²; BGR is then float32 in [0, 255].
 This module imports TensorFlow at import time: only make_dataset imports it, when the engine is chosen.
 """
 
@@ -28,7 +28,6 @@ _BGR_TO_XYZ = np.array([[0.180423, 0.357580, 0.412453],  # rows X, Y, Z; columns
                         [0.072169, 0.715160, 0.212671],  # the linear transform OpenCV's COLOR_BGR2XYZ
                         [0.950227, 0.119193, 0.019334]],  # applies to float images)
                        np.float32)
-_XYZ_TO_BGR = np.linalg.inv(_BGR_TO_XYZ).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -67,9 +66,13 @@ class SideStores:
             self.arrays = [_as_tensor(s if s.ndim == 4 else s[..., None]) if s is not None else
                            tf.constant(empty) for s in stores]
 
-    def read(self, sides: Any, indices: Any) -> Any:
+    def read(self, sides: Any, indices: Any, side: int | None = None) -> Any:
         """Faces `indices` of sides `sides` (int32 vectors): uint8 (n, 256, 256, channels), zeros for a side
-        without them."""
+        without them. `side`: every one is of this side (one gather instead of one per side)."""
+        if side is not None and not self.encoded:
+            if not self.present[side]:
+                return tf.zeros((tf.shape(indices)[0], WORK_SIZE, WORK_SIZE, self.channels), tf.uint8)
+            return tf.gather(self.arrays[side], indices)
         if self.encoded:  # (a side without masks has one empty blob: every index reads it)
             indices = tf.minimum(indices, tf.gather(tf.constant(self.sizes), sides) - 1)
             chosen = tf.gather(self.blobs, tf.gather(self.offsets, sides) + indices)
@@ -344,7 +347,7 @@ class BatchGraph:
 
         sides = tf.fill((count,), side_id)
         chosen = index(sides)
-        images = self.images.read(sides, chosen)
+        images = self.images.read(sides, chosen, side_id)
         shift_x, shift_y = (uniform(-cfg.shift, cfg.shift) * size for _ in range(2))
         matrix = transform_matrix(uniform(-cfg.rotation, cfg.rotation), uniform(1 - cfg.zoom, 1 + cfg.zoom),
                                   shift_x, shift_y, uniform() < cfg.flip, WORK_SIZE)
@@ -353,7 +356,7 @@ class BatchGraph:
         warped_at, target_at = warp_points(matrix, half, normal((5, 5)) * sigma, normal((5, 5)) * sigma,
                                            WORK_SIZE, self.resolution)
         warped_bgr, target_bgr = sample(images, *warped_at), sample(images, *target_at)
-        eyes = sample(self.eyes.read(sides, chosen), *target_at) / 255.0
+        eyes = sample(self.eyes.read(sides, chosen, side_id), *target_at) / 255.0
         if cfg.color_match > 0:  # an affine map per face, from its 256² statistics, applied to the samples
             other_sides = tf.cast(uniform() < 0.5, tf.int32)
             references = self.images.read(other_sides, index(other_sides))

@@ -21,7 +21,7 @@ import numpy as np
 
 from fswap.builder import build
 from fswap.context import RunContext, StageResult
-from fswap.convert.batching import FACES_PER_CALL
+from fswap.convert.batching import FACES_PER_CALL, frames_per_batch
 from fswap.convert.engine import Converter, ConvertOptions
 from fswap.convert.layout import output_size
 from fswap.errors import InputError, StageError
@@ -34,6 +34,7 @@ from fswap.stages.convert_alignments import detection_counts, faces_detector, fa
 from fswap.stages.convert_config import ConvertConfig
 from fswap.structure import unstructure
 from fswap.video.audio import AudioSource
+from fswap.video.overlap import WriteBehind, read_ahead
 from fswap.video.reader import open_frames
 
 SUMMARY_KEYS = ("frames", "faces_swapped", "frames_without_face", "frames_skipped_on_error", "frames_retried",
@@ -167,10 +168,21 @@ def run_convert(ctx: RunContext, config: ConvertConfig) -> StageResult:
     session = Attributed(writer, config.writer, f"for {out}").open(
         out, fps=fps, size=output_size(config.layout, size), audio_source=audio)
     session = Attributed(session, config.writer, written)
+
+    def count_written() -> None:
+        written.frame = 0 if written.frame is None else written.frame + 1
+
+    frames: Any = _same_size(source, size)
+    if config.overlap_io:  # a batch of frames decoded ahead, a batch encoded behind
+        depth = frames_per_batch(config.batch_frames, config.detect_every_n, (size[1], size[0], 3))
+        frames, session = read_ahead(frames, depth), WriteBehind(session, depth, on_write=count_written)
     try:
-        for frame in converter.run(_same_size(source, size), on_frame=bar.update, plan=plan):
-            written.frame = 0 if written.frame is None else written.frame + 1
+        for frame in converter.run(frames, on_frame=bar.update, plan=plan):
+            if not config.overlap_io:
+                count_written()
             session.write(frame)
+        if config.overlap_io:
+            session.drain()  # the last frames' write errors still name their frame
     except BaseException:
         session.abort()
         raise

@@ -157,6 +157,12 @@ class ConvertConfig:
         "detect_every_n frames, at least 16), as far as 512 MB of decoded frames allow.",
         validator=at_least(1),
     )
+    overlap_io: bool = option(
+        True,
+        help="Decode frames ahead and encode them behind in two threads (about a batch of frames each), so "
+        "the detector and generator do not wait for frame I/O; false = one thread, as before. The output "
+        "is the same either way (docs/performance.md measures both).",
+    )
     on_frame_error: str = option(
         "fail",
         help="The detector raising on one frame: fail = stop with an error naming it and the frame number, "

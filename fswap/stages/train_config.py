@@ -143,8 +143,8 @@ class TrainStageConfig:
 
     def __attrs_post_init__(self) -> None:
         if self.augment.engine == "tensorflow" and self.lookalike.enabled:
-            raise ValueError('augment.engine = "tensorflow" cannot run [train.lookalike] (its part pastes are '
-                             'NumPy/OpenCV code): set engine = "numpy" or lookalike.enabled = false')
+            raise ValueError('augment.engine = "tensorflow" cannot run [train.lookalike] (its part pastes '
+                             'are NumPy/OpenCV code): set engine = "numpy" or lookalike.enabled = false')
 
     @classmethod
     def prepare_table(cls, table: Mapping[str, Any], where: str, catalog: Any) -> dict[str, Any]:

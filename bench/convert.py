@@ -4,7 +4,9 @@ Modes, measured in the same run on the same clip and the same randomly initialis
   * baseline: the reference design: the detector on every frame, one frame at a time, and one
     single-face generator call per face;
   * every_frame: the detector on every frame, batched frames and one generator call per batch;
-  * every_n: the detector on every Nth frame, the Kalman tracker predicting in between, batched;
+  * every_n: the detector on every Nth frame, the Kalman tracker predicting in between, batched, with
+    frames decoded ahead and encoded behind in two threads (`[convert] overlap_io`, the default);
+  * every_n_sequential_io: every_n with decoding, converting and encoding in one thread (as before);
   * every_n_onnx (when onnxruntime and tf2onnx are installed): every_n with the generator exported to ONNX
     and run by ONNX Runtime (`[convert] runtime = "onnx"`); its MAD against every_n is reported too.
 Each mode reads the clip, converts and writes H.264 (end to end). Reported: frames/s (after a warm-up
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     from fswap.model.networks import build_networks
     from fswap.plugins import make_plugin_manager
     from fswap.samples import make_face_video
+    from fswap.video.overlap import WriteBehind, read_ahead
     from fswap.video.reader import open_frames
     from fswap.video.writer import VideoSession
 
@@ -129,6 +132,8 @@ def main(argv: list[str] | None = None) -> None:
     pipeline = parse_pipeline(toml, source=tmp / "pipeline.toml", catalog=catalog)
     cfg = pipeline.stages["convert"]
 
+    frame_shape = (CLIP_SIZE[1], CLIP_SIZE[0], 3)
+
     def converter_for(options: ConvertOptions, gen: FaceGenerator) -> Converter:
         return Converter(
             detector=build(cfg.detector),
@@ -140,12 +145,17 @@ def main(argv: list[str] | None = None) -> None:
             options=options,
         )
 
-    def convert(converter: Converter, frames: int | None = None) -> tuple[list, float]:
-        """Read, convert and write H.264: the end-to-end time of `frames` frames."""
+    def convert(converter: Converter, frames: int | None = None, overlap: bool = True) -> tuple[list, float]:
+        """Read, convert and write H.264: the end-to-end time of `frames` frames; with `overlap`, frames
+        are decoded a batch ahead and encoded a batch behind in threads, as the convert stage does."""
         start = time.perf_counter()
-        source = open_frames(clip, stop=frames)
+        source: Any = open_frames(clip, stop=frames)
         outputs = []
-        session = VideoSession(tmp / "out.mp4", fps=25.0, size=source.size, preset="veryfast")
+        session: Any = VideoSession(tmp / "out.mp4", fps=25.0, size=source.size, preset="veryfast")
+        if overlap:
+            options = converter.options
+            depth = frames_per_batch(options.batch_frames, options.detect_every_n, frame_shape)
+            source, session = read_ahead(source, depth), WriteBehind(session, depth)
         for frame in converter.run(source):
             session.write(frame)
             outputs.append(frame)
@@ -158,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
         "every_frame": (ConvertOptions(detect_every_n=1, batch_frames=args.batch_frames), generator),
         fast: (ConvertOptions(detect_every_n=args.every_n, batch_frames=args.batch_frames), generator),
     }
+    modes[f"{fast}_sequential_io"] = modes[fast]  # decode, convert and encode in one thread, as before
+    sequential = {"baseline", f"{fast}_sequential_io"}
     if args.batch_frames is None:  # the fixed 16-frame batches fswap used before the automatic size
         modes[f"{fast}_batch16"] = (ConvertOptions(detect_every_n=args.every_n, batch_frames=16), generator)
     plain = FaceGenerator.load(tmp / "model", "a_to_b", batch_size=64)
@@ -173,17 +185,16 @@ def main(argv: list[str] | None = None) -> None:
         except Exception as exc:  # no onnxruntime/tf2onnx, or a model the exporter cannot convert
             onnx_error = f"{type(exc).__name__}: {exc}"
     converters = {name: converter_for(options, gen) for name, (options, gen) in modes.items()}
-    frame_shape = (CLIP_SIZE[1], CLIP_SIZE[0], 3)
     batch_sizes = {name: frames_per_batch(options.batch_frames, options.detect_every_n, frame_shape)
                    for name, (options, _) in modes.items()}
     for name, converter in converters.items():  # warm-up: tracing, caches
-        convert(converter, frames=min(args.frames, 2 * batch_sizes[name]))
+        convert(converter, frames=min(args.frames, 2 * batch_sizes[name]), overlap=name not in sequential)
     timings: dict[str, list[float]] = {name: [] for name in modes}
     outputs: dict[str, list] = {}
     for _ in range(args.repeats):  # interleaved, so load from other processes hits every mode alike
         for name, converter in converters.items():
             converter.stats = type(converter.stats)()
-            outputs[name], seconds = convert(converter)
+            outputs[name], seconds = convert(converter, overlap=name not in sequential)
             timings[name].append(seconds)
     reference = outputs["baseline"]
     results: dict[str, dict] = {}

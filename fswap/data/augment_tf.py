@@ -375,10 +375,12 @@ class BatchGraph:
         return scaled(warped_bgr), scaled(target_bgr), tf.clip_by_value(eyes, 0.0, 1.0)
 
 
-def dataset(maker: Any, start: int = 0, shards: Any = None, per_replica: int | None = None) -> Any:
+def dataset(maker: Any, start: int = 0, shards: Any = None, per_replica: int | None = None,
+            graph: BatchGraph | None = None) -> Any:
     """An endless tf.data stream of batches start, start + 1, …; with `shards`, one element per shard of
-    each batch (shard r = samples r·per_replica … of it), as fswap.data.pipeline.make_shard_dataset."""
-    graph = BatchGraph(maker)
+    each batch (shard r = samples r·per_replica … of it), as fswap.data.pipeline.make_shard_dataset.
+    `graph`: an existing BatchGraph of `maker` (its face tensors are reused, not built again)."""
+    graph = graph or BatchGraph(maker)
     if shards is None:
         stream = tf.data.Dataset.range(start, 2**62).map(graph.batch, num_parallel_calls=tf.data.AUTOTUNE,
                                                            deterministic=True)

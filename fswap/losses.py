@@ -48,6 +48,7 @@ class LossInputs:
     generate:     this side's generator as a function image → (alpha, bgr), or None (for cycle terms).
     generate_other: the other side's generator, same signature, or None.
     latent:       the encoder's output for `warped` (what the decoder received), or None.
+    side:         which face set the batch is from ("a" or "b"), or None where no side applies.
     """
 
     warped: Any
@@ -62,6 +63,7 @@ class LossInputs:
     generate: Any = None
     generate_other: Any = None
     latent: Any = None
+    side: str | None = None
 
 
 @runtime_checkable

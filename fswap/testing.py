@@ -697,7 +697,7 @@ def check_loss(spec: ComponentSpec, *, config: Any = None, resolution: int = 64,
         inputs = LossInputs(
             warped=warped, target=target, alpha=alpha, bgr=bgr, masked=alpha * bgr + (1 - alpha) * warped,
             side_outputs=sides, eye_mask=tf.constant(eye), discriminator=disc, mixup=tf.constant(0.3),
-            latent=tf.identity(latent_raw),
+            latent=tf.identity(latent_raw), side="a",
             generate=toy_generator(generator_weights[0]), generate_other=toy_generator(generator_weights[1]),
         )
         g_value = check.call("generator_loss", loss.generator_loss, inputs)

@@ -289,7 +289,7 @@ class TrainStep:
             discriminator=self.networks.discriminators[side], mixup=mixup,
             generate=lambda x: self.generate(side, x, eyes, training)[:2],
             generate_other=lambda x: self.generate(other, x, eyes, training)[:2],
-            latent=latent,
+            latent=latent, side=side,
         )
 
     def generate(self, side: str, image: Any, eyes: Any, training: bool = True

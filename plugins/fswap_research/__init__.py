@@ -3,6 +3,7 @@
 * `dual_attention` (attention): DANet position + channel attention.
 * `wgan_gp` (loss): Wasserstein GAN with gradient penalty on the conditional patch discriminator.
 * `aae_latent` (loss): adversarial-autoencoder regulariser on the encoder's latent code.
+* `side_confusion` (loss): domain confusion on the shared code (the encoder hides which side a face is from).
 
 Each is declared on its config class in `fswap_research.config`; the one registration hook returns them.
 Imports only fswap and the config module; the Keras/TensorFlow code lives in `layers` and `losses`.

@@ -1,5 +1,5 @@
-"""Options of the research components (dual attention, WGAN-GP, AAE latent loss), each class declaring its
-component. No TensorFlow."""
+"""Options of the research components (dual attention, WGAN-GP, AAE latent loss, side confusion), each class
+declaring its component. No TensorFlow."""
 
 from __future__ import annotations
 
@@ -62,3 +62,18 @@ class AaeLatentConfig:
                           validator=between(1e-3, 1e3))
     hidden: int = option(64, help="Width of the latent discriminator's hidden layers.", validator=at_least(1))
     layers: int = option(2, help="Hidden layers of the latent discriminator.", validator=between(1, 8))
+
+
+@declare(Kind.LOSS, "side_confusion", factory="fswap_research.losses:SideConfusionLoss")
+@attrs.frozen(kw_only=True)
+class SideConfusionConfig:
+    """Domain confusion on the shared code: a side classifier learns A's codes from B's, the encoder is
+    trained so that it cannot tell them apart (experiment).
+
+    Domain-adversarial term: the encoder's code should not tell which face set a face came from, so that a
+    swap gives each decoder a code like those it trained on.
+    """
+
+    weight: float = option(0.1, help="Weight of the encoder's confusion term (the classifier's loss gets the "
+                           "same weight).", validator=at_least(0.0))
+    hidden: int = option(64, help="Width of the side classifier's hidden layer.", validator=at_least(1))

@@ -1,8 +1,8 @@
-"""WGAN-GP (Gulrajani et al., "Improved Training of Wasserstein GANs") and the adversarial-autoencoder
-latent term (Makhzani et al., "Adversarial Autoencoders") as fswap loss components.
+"""WGAN-GP (Gulrajani et al., "Improved Training of Wasserstein GANs"), the adversarial-autoencoder latent
+term (Makhzani et al., "Adversarial Autoencoders") and domain confusion on the code as fswap loss components.
 
-Both follow `fswap.losses`: unweighted scalars, the loop applies weights. WGAN-GP declares
-`critic_steps`; the AAE term owns its latent discriminator through `extra_models(networks)`.
+All follow `fswap.losses`: unweighted scalars, the loop applies weights. WGAN-GP declares `critic_steps`;
+the AAE and confusion terms own their small networks through `extra_models(networks)`.
 """
 
 from __future__ import annotations
@@ -135,3 +135,59 @@ class AaeLatentLoss:
         fake = self._logits(code)
         return (tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(prior), prior))
                 + tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(fake), fake)))
+
+
+def side_classifier(height: int, width: int, channels: int, hidden: int,
+                    name: str = "side_confusion_classifier") -> keras.Model:
+    """An MLP over the whole H×W×C code of a face → one logit (positive: side a). It sees the code's layout,
+    so pose-independent identity cues anywhere in the map count."""
+    code = keras.Input((height, width, channels), name="side_code")
+    x = keras.layers.Flatten(name="side_flatten")(code)
+    x = keras.layers.Dense(hidden, name="side_hidden")(x)
+    x = keras.layers.LeakyReLU(negative_slope=0.2, name="side_lrelu")(x)
+    logit = keras.layers.Dense(1, dtype="float32", name="side_logit")(x)
+    return keras.Model(code, logit, name=name)
+
+
+class SideConfusionLoss:
+    """Domain confusion (Tzeng et al. 2015; Ganin et al. 2016, with a confusion target instead of gradient
+    reversal): the classifier minimises BCE(C(code), side is a) on stopped codes; the encoder minimises
+    BCE(C(code), ½), which is least where the classifier cannot tell the sides apart (logit 0). Why: a swap
+    feeds decoder B the code of a face of A; if that code carries A's identity, decoder B repaints A."""
+
+    uses_discriminator = True
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.weight = float(config.weight)
+        self.model: keras.Model | None = None
+
+    def extra_models(self, networks: Any) -> Sequence[keras.Model]:
+        """Build the side classifier to the encoder's output shape (once)."""
+        if self.model is None:
+            height, width, channels = (int(d) for d in networks.encoder.outputs[0].shape[1:])
+            self.model = side_classifier(height, width, channels, self.config.hidden)
+        return [self.model]
+
+    def _logits(self, x: LossInputs, stop: bool) -> tf.Tensor | None:
+        if self.model is None:
+            raise RuntimeError("side_confusion: call extra_models(networks) before the loss is used")
+        if x.latent is None:
+            return None
+        if x.side not in ("a", "b"):
+            raise ValueError(f"side_confusion needs LossInputs.side 'a' or 'b', received {x.side!r}")
+        code = tf.cast(x.latent, tf.float32)
+        return tf.cast(self.model(tf.stop_gradient(code) if stop else code), tf.float32)
+
+    def generator_loss(self, x: LossInputs) -> tf.Tensor:
+        logits = self._logits(x, stop=False)
+        if logits is None:
+            return tf.constant(0.0)
+        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), 0.5), logits))
+
+    def discriminator_loss(self, x: LossInputs) -> tf.Tensor:
+        logits = self._logits(x, stop=True)
+        if logits is None:
+            return tf.constant(0.0)
+        label = tf.fill(tf.shape(logits), 1.0 if x.side == "a" else 0.0)
+        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(label, logits))

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from fswap_research import config as research_config
-from fswap_research.config import AaeLatentConfig, DualAttentionConfig, WganGpConfig
+from fswap_research.config import AaeLatentConfig, DualAttentionConfig, SideConfusionConfig, WganGpConfig
 from fswap_research.layers import DualAttention
-from fswap_research.losses import AaeLatentLoss, WganGpLoss, gradient_penalty
+from fswap_research.losses import AaeLatentLoss, SideConfusionLoss, WganGpLoss, gradient_penalty
 
 from fswap import declared
 from fswap.errors import ConfigError
@@ -237,6 +237,75 @@ def test_aae_discriminator_learns_to_tell_codes_from_the_prior() -> None:
     assert float(loss.generator_loss(x)) > max(fooled, 2.0)
     off = LossInputs(warped=None, target=None, alpha=None, bgr=None, masked=None)
     assert float(loss.generator_loss(off)) == 0.0
+
+
+# -- side confusion -------------------------------------------------------------------------------------
+
+
+def test_side_confusion_passes_the_loss_contract() -> None:
+    assert np.isfinite(check_loss(SPECS["side_confusion"], resolution=64))
+
+
+def _codes(side: str, code: Any) -> LossInputs:
+    return LossInputs(warped=None, target=None, alpha=None, bgr=None, masked=None, latent=code, side=side)
+
+
+def test_side_confusion_losses_against_hand_computed_values() -> None:
+    """With the classifier's last layer zeroed the logit is its bias b: the classifier's loss is
+    softplus(−b) for side a and softplus(b) for side b, the encoder's is log(1 + e^b) − b/2 for both (least,
+    log 2, at b = 0)."""
+    loss = SideConfusionLoss(SideConfusionConfig(hidden=6))
+    model = loss.extra_models(_Nets(3))[0]
+    assert loss.extra_models(_Nets(3)) == [model]  # built once
+    assert model.input_shape == (None, 8, 8, 3)
+    last = model.get_layer("side_logit")
+    b = 0.7
+    last.set_weights([np.zeros_like(last.get_weights()[0]), np.array([b], np.float32)])
+    code = tf.constant(np.random.default_rng(2).normal(size=(4, 8, 8, 3)).astype(np.float32))
+    softplus = lambda v: float(np.log1p(np.exp(v)))  # noqa: E731
+    assert float(loss.discriminator_loss(_codes("a", code))) == pytest.approx(softplus(-b), rel=1e-6)
+    assert float(loss.discriminator_loss(_codes("b", code))) == pytest.approx(softplus(b), rel=1e-6)
+    for side in "ab":
+        assert float(loss.generator_loss(_codes(side, code))) == pytest.approx(softplus(b) - b / 2, rel=1e-6)
+    assert float(loss.generator_loss(_codes("a", None))) == 0.0
+    with pytest.raises(ValueError, match=r"LossInputs\.side"):
+        loss.generator_loss(_codes(None, code))  # type: ignore[arg-type]
+
+
+def test_side_confusion_classifier_learns_the_sides_and_the_encoder_gradient_undoes_it() -> None:
+    """Adam steps on the classifier's loss separate codes of two shifted distributions; one encoder-side
+    gradient step on the codes then lowers the confusion loss (it moves them toward each other)."""
+    keras.utils.set_random_seed(3)  # the classifier's initial weights
+    loss = SideConfusionLoss(SideConfusionConfig(hidden=16))
+    model = loss.extra_models(_Nets(4))[0]
+    rng = np.random.default_rng(7)
+    code_a = tf.Variable(rng.normal(1.0, 0.5, (8, 8, 8, 4)).astype(np.float32))
+    code_b = tf.Variable(rng.normal(-1.0, 0.5, (8, 8, 8, 4)).astype(np.float32))
+    opt = keras.optimizers.Adam(1e-2)
+
+    def classifier_loss() -> tf.Tensor:
+        return loss.discriminator_loss(_codes("a", code_a)) + loss.discriminator_loss(_codes("b", code_b))
+
+    first = float(classifier_loss())
+    for _ in range(30):
+        with tf.GradientTape() as tape:
+            value = classifier_loss()
+        opt.apply(tape.gradient(value, model.trainable_variables), model.trainable_variables)
+    assert float(classifier_loss()) < 0.2 * first  # the sides are told apart
+
+    def confusion() -> tf.Tensor:
+        return loss.generator_loss(_codes("a", code_a)) + loss.generator_loss(_codes("b", code_b))
+
+    before = float(confusion())
+    assert before > 2.0 * np.log(2.0) + 0.5  # far from confused
+    with tf.GradientTape() as tape:
+        value = confusion()
+    grads = tape.gradient(value, [code_a, code_b])
+    gap_before = float(tf.reduce_mean(code_a) - tf.reduce_mean(code_b))
+    for var, grad in zip((code_a, code_b), grads, strict=True):
+        var.assign_sub(0.5 * grad / (tf.norm(grad) + 1e-12))
+    assert float(confusion()) < before
+    assert float(tf.reduce_mean(code_a) - tf.reduce_mean(code_b)) < gap_before  # pulled toward each other
 
 
 # -- configs --------------------------------------------------------------------------------------------

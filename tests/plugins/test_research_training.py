@@ -48,6 +48,8 @@ CASES = {
     "wgan_gp": BASE.format(iterations=30, attention="none",
                            extra="[train.losses.wgan_gp]\ncritic_steps = 2"),
     "aae_latent": BASE.format(iterations=30, attention="none", extra="[train.losses.aae_latent]"),
+    "side_confusion": BASE.format(iterations=30, attention="none",
+                                  extra="[train.losses.side_confusion]\nweight = 0.01"),
 }
 
 

@@ -49,6 +49,7 @@ class LossInputs:
     generate_other: the other side's generator, same signature, or None.
     latent:       the encoder's output for `warped` (what the decoder received), or None.
     side:         which face set the batch is from ("a" or "b"), or None where no side applies.
+    other_latent: the encoder's output for the other side's warped batch of the same iteration, or None.
     """
 
     warped: Any
@@ -64,6 +65,7 @@ class LossInputs:
     generate_other: Any = None
     latent: Any = None
     side: str | None = None
+    other_latent: Any = None
 
 
 @runtime_checkable

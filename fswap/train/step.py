@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+import attrs
 import numpy as np
 import tensorflow as tf
 
@@ -27,6 +28,7 @@ from fswap.losses import LossComponent, LossInputs
 from fswap.model.attribution import block_failure, block_of_exception, block_of_node
 
 SIDES = ("a", "b")
+OTHER = {"a": "b", "b": "a"}
 GROWTH_STEPS = 2000
 
 _SCOPE_RE = re.compile(r"fswap_loss_(\d+)_")  # the name scope each loss term's ops are built under
@@ -325,6 +327,7 @@ class TrainStep:
         train_d = any(loss.uses_discriminator and name not in skipped for name, loss in self.losses.items())
         with tf.GradientTape(persistent=True) as tape:
             inputs = {s: self.loss_inputs(s, *data[s], mixup) for s in SIDES}
+            inputs = {s: attrs.evolve(inputs[s], other_latent=inputs[OTHER[s]].latent) for s in SIDES}
             if self.uses_d and not train_d:  # every adversarial term is off in this phase
                 metrics.update({f"{s}/d_total": tf.constant(0.0) for s in SIDES})
             if train_d:

@@ -137,15 +137,16 @@ class AaeLatentLoss:
                 + tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(fake), fake)))
 
 
-def side_classifier(height: int, width: int, channels: int, hidden: int,
-                    name: str = "side_confusion_classifier") -> keras.Model:
-    """An MLP over the whole H×W×C code of a face → one logit (positive: side a). It sees the code's layout,
-    so pose-independent identity cues anywhere in the map count."""
-    code = keras.Input((height, width, channels), name="side_code")
-    x = keras.layers.Flatten(name="side_flatten")(code)
-    x = keras.layers.Dense(hidden, name="side_hidden")(x)
+def side_classifier(channels: int, hidden: int, name: str = "side_confusion_classifier") -> keras.Model:
+    """One logit per face (positive: side a): an MLP shared by every position of the H×W×C code, its logits
+    averaged over the positions. Small on purpose: the classifier is trained by two optimisers, each seeing
+    one side's batch, and Adam moves every weight by about the learning rate per step, so a wide input layer
+    (the flattened code) would swing the logit by several units each step instead of learning."""
+    code = keras.Input((None, None, channels), name="side_code")
+    x = keras.layers.Dense(hidden, name="side_hidden")(code)
     x = keras.layers.LeakyReLU(negative_slope=0.2, name="side_lrelu")(x)
-    logit = keras.layers.Dense(1, dtype="float32", name="side_logit")(x)
+    x = keras.layers.Dense(1, dtype="float32", name="side_logit")(x)
+    logit = keras.layers.GlobalAveragePooling2D(dtype="float32", name="side_mean")(x)
     return keras.Model(code, logit, name=name)
 
 
@@ -163,31 +164,42 @@ class SideConfusionLoss:
         self.model: keras.Model | None = None
 
     def extra_models(self, networks: Any) -> Sequence[keras.Model]:
-        """Build the side classifier to the encoder's output shape (once)."""
+        """Build the side classifier to the encoder's output width (once)."""
         if self.model is None:
-            height, width, channels = (int(d) for d in networks.encoder.outputs[0].shape[1:])
-            self.model = side_classifier(height, width, channels, self.config.hidden)
+            channels = int(networks.encoder.outputs[0].shape[-1])
+            self.model = side_classifier(channels, self.config.hidden)
         return [self.model]
 
-    def _logits(self, x: LossInputs, stop: bool) -> tf.Tensor | None:
+    def _logits(self, code: Any, stop: bool) -> tf.Tensor:
         if self.model is None:
             raise RuntimeError("side_confusion: call extra_models(networks) before the loss is used")
-        if x.latent is None:
-            return None
-        if x.side not in ("a", "b"):
-            raise ValueError(f"side_confusion needs LossInputs.side 'a' or 'b', received {x.side!r}")
-        code = tf.cast(x.latent, tf.float32)
+        code = tf.cast(code, tf.float32)
         return tf.cast(self.model(tf.stop_gradient(code) if stop else code), tf.float32)
 
+    @staticmethod
+    def _side(x: LossInputs) -> str:
+        if x.side not in ("a", "b"):
+            raise ValueError(f"side_confusion needs LossInputs.side 'a' or 'b', received {x.side!r}")
+        return x.side
+
     def generator_loss(self, x: LossInputs) -> tf.Tensor:
-        logits = self._logits(x, stop=False)
-        if logits is None:
+        if x.latent is None:
             return tf.constant(0.0)
+        self._side(x)
+        logits = self._logits(x.latent, stop=False)
         return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), 0.5), logits))
 
     def discriminator_loss(self, x: LossInputs) -> tf.Tensor:
-        logits = self._logits(x, stop=True)
-        if logits is None:
+        """BCE of this side's codes against its label, plus the other side's codes against theirs when the
+        step provides them (`other_latent`): each update then sees both classes, so it learns the boundary
+        instead of pushing every logit toward one label (what single-side batches do to the bias)."""
+        if x.latent is None:
             return tf.constant(0.0)
-        label = tf.fill(tf.shape(logits), 1.0 if x.side == "a" else 0.0)
-        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(label, logits))
+        own = 1.0 if self._side(x) == "a" else 0.0
+        pairs = [(x.latent, own)] + ([(x.other_latent, 1.0 - own)] if x.other_latent is not None else [])
+        losses = []
+        for code, label in pairs:
+            logits = self._logits(code, stop=True)
+            losses.append(tf.reduce_mean(
+                tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), label), logits)))
+        return tf.add_n(losses) / float(len(losses))

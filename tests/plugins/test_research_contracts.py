@@ -246,18 +246,19 @@ def test_side_confusion_passes_the_loss_contract() -> None:
     assert np.isfinite(check_loss(SPECS["side_confusion"], resolution=64))
 
 
-def _codes(side: str, code: Any) -> LossInputs:
-    return LossInputs(warped=None, target=None, alpha=None, bgr=None, masked=None, latent=code, side=side)
+def _codes(side: str, code: Any, other: Any = None) -> LossInputs:
+    return LossInputs(warped=None, target=None, alpha=None, bgr=None, masked=None, latent=code, side=side,
+                      other_latent=other)
 
 
 def test_side_confusion_losses_against_hand_computed_values() -> None:
     """With the classifier's last layer zeroed the logit is its bias b: the classifier's loss is
-    softplus(−b) for side a and softplus(b) for side b, the encoder's is log(1 + e^b) − b/2 for both (least,
-    log 2, at b = 0)."""
+    softplus(−b) for side a and softplus(b) for side b (their mean when the other side's codes come too), the
+    encoder's is log(1 + e^b) − b/2 for both (least, log 2, at b = 0)."""
     loss = SideConfusionLoss(SideConfusionConfig(hidden=6))
     model = loss.extra_models(_Nets(3))[0]
     assert loss.extra_models(_Nets(3)) == [model]  # built once
-    assert model.input_shape == (None, 8, 8, 3)
+    assert model.input_shape == (None, None, None, 3) and model.output_shape == (None, 1)
     last = model.get_layer("side_logit")
     b = 0.7
     last.set_weights([np.zeros_like(last.get_weights()[0]), np.array([b], np.float32)])
@@ -265,7 +266,9 @@ def test_side_confusion_losses_against_hand_computed_values() -> None:
     softplus = lambda v: float(np.log1p(np.exp(v)))  # noqa: E731
     assert float(loss.discriminator_loss(_codes("a", code))) == pytest.approx(softplus(-b), rel=1e-6)
     assert float(loss.discriminator_loss(_codes("b", code))) == pytest.approx(softplus(b), rel=1e-6)
+    both = (softplus(-b) + softplus(b)) / 2  # with the other side's codes, against the other label
     for side in "ab":
+        assert float(loss.discriminator_loss(_codes(side, code, code))) == pytest.approx(both, rel=1e-6)
         assert float(loss.generator_loss(_codes(side, code))) == pytest.approx(softplus(b) - b / 2, rel=1e-6)
     assert float(loss.generator_loss(_codes("a", None))) == 0.0
     with pytest.raises(ValueError, match=r"LossInputs\.side"):
@@ -284,7 +287,8 @@ def test_side_confusion_classifier_learns_the_sides_and_the_encoder_gradient_und
     opt = keras.optimizers.Adam(1e-2)
 
     def classifier_loss() -> tf.Tensor:
-        return loss.discriminator_loss(_codes("a", code_a)) + loss.discriminator_loss(_codes("b", code_b))
+        return (loss.discriminator_loss(_codes("a", code_a, code_b))
+                + loss.discriminator_loss(_codes("b", code_b, code_a)))
 
     first = float(classifier_loss())
     for _ in range(30):

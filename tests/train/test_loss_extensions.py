@@ -66,6 +66,8 @@ class _LatentCritic:
     def __init__(self) -> None:
         self.model: Any = None
         self.seen_latent_shape: Any = None
+        self.seen_sides: list[Any] = []
+        self.seen_other_is_other: list[bool] = []
 
     def extra_models(self, networks: Any) -> list[Any]:
         channels = int(networks.encoder.outputs[0].shape[-1])
@@ -78,6 +80,9 @@ class _LatentCritic:
         return tf.reduce_mean(tf.square(self.model(x.latent) - 1.0))
 
     def discriminator_loss(self, x: LossInputs) -> Any:
+        self.seen_sides.append(x.side)
+        self.seen_other_is_other.append(x.other_latent is not None and x.other_latent is not x.latent
+                                        and tuple(x.other_latent.shape) == tuple(x.latent.shape))
         return tf.reduce_mean(tf.square(self.model(tf.stop_gradient(x.latent))))
 
 
@@ -112,6 +117,8 @@ def test_extra_models_train_with_the_discriminator_optimiser_and_are_checkpointe
     before = [w.copy() for w in model.get_weights()]
     step(_batch(), 0.5)
     assert latent_loss.seen_latent_shape == (2, RES // 4, RES // 4, 16)  # the encoder's output
+    # each side's term is told its side and gets the other side's code of the same iteration
+    assert latent_loss.seen_sides == ["a", "b"] and all(latent_loss.seen_other_is_other)
     assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights(), strict=True))
 
     folders = TrainFolders(tmp_path / "c", tmp_path / "p", tmp_path / "l", tmp_path)

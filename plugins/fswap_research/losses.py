@@ -90,10 +90,9 @@ def latent_discriminator(channels: int, hidden: int, layers: int, name: str = "a
     return keras.Model(code, logit, name=name)
 
 
-class AaeLatentLoss:
-    """Adversarial regularisation of the encoder's output (an 8×8×C map, treated as 64 C-dim vectors per
-    face): a latent discriminator learns prior samples (1) from codes (0) with a logistic loss; the encoder
-    is trained to make its codes pass as prior samples."""
+class _CodeNetworkTerm:
+    """A loss term that owns one small network reading the encoder's code, built on first use to the code's
+    width and trained by the discriminator optimisers (`extra_models`)."""
 
     uses_discriminator = True
 
@@ -102,12 +101,23 @@ class AaeLatentLoss:
         self.weight = float(config.weight)
         self.model: keras.Model | None = None
 
+    def build(self, channels: int) -> keras.Model:
+        raise NotImplementedError
+
     def extra_models(self, networks: Any) -> Sequence[keras.Model]:
-        """Build the latent discriminator to the encoder's output width (once)."""
+        """Build the term's network to the encoder's output width (once)."""
         if self.model is None:
-            channels = int(networks.encoder.outputs[0].shape[-1])
-            self.model = latent_discriminator(channels, self.config.hidden, self.config.layers)
+            self.model = self.build(int(networks.encoder.outputs[0].shape[-1]))
         return [self.model]
+
+
+class AaeLatentLoss(_CodeNetworkTerm):
+    """Adversarial regularisation of the encoder's output (an 8×8×C map, treated as 64 C-dim vectors per
+    face): a latent discriminator learns prior samples (1) from codes (0) with a logistic loss; the encoder
+    is trained to make its codes pass as prior samples."""
+
+    def build(self, channels: int) -> keras.Model:
+        return latent_discriminator(channels, self.config.hidden, self.config.layers)
 
     def sample_prior(self, shape: Any) -> tf.Tensor:
         """Samples of the configured prior with the latent's shape."""
@@ -150,25 +160,14 @@ def side_classifier(channels: int, hidden: int, name: str = "side_confusion_clas
     return keras.Model(code, logit, name=name)
 
 
-class SideConfusionLoss:
+class SideConfusionLoss(_CodeNetworkTerm):
     """Domain confusion (Tzeng et al. 2015; Ganin et al. 2016, with a confusion target instead of gradient
     reversal): the classifier minimises BCE(C(code), side is a) on stopped codes; the encoder minimises
     BCE(C(code), ½), which is least where the classifier cannot tell the sides apart (logit 0). Why: a swap
     feeds decoder B the code of a face of A; if that code carries A's identity, decoder B repaints A."""
 
-    uses_discriminator = True
-
-    def __init__(self, config: Any) -> None:
-        self.config = config
-        self.weight = float(config.weight)
-        self.model: keras.Model | None = None
-
-    def extra_models(self, networks: Any) -> Sequence[keras.Model]:
-        """Build the side classifier to the encoder's output width (once)."""
-        if self.model is None:
-            channels = int(networks.encoder.outputs[0].shape[-1])
-            self.model = side_classifier(channels, self.config.hidden)
-        return [self.model]
+    def build(self, channels: int) -> keras.Model:
+        return side_classifier(channels, self.config.hidden)
 
     def _logits(self, code: Any, stop: bool) -> tf.Tensor:
         if self.model is None:

@@ -149,9 +149,9 @@ class AaeLatentLoss(_CodeNetworkTerm):
 
 def side_classifier(channels: int, hidden: int, name: str = "side_confusion_classifier") -> keras.Model:
     """One logit per face (positive: side a): an MLP shared by every position of the H×W×C code, its logits
-    averaged over the positions. Small on purpose: the classifier is trained by two optimisers, each seeing
-    one side's batch, and Adam moves every weight by about the learning rate per step, so a wide input layer
-    (the flattened code) would swing the logit by several units each step instead of learning."""
+    averaged over the positions. Small on purpose: Adam moves every weight by about the learning rate per
+    step, and a first version reading the flattened code (8 192 inputs) swung its logit by several units per
+    step instead of learning."""
     code = keras.Input((None, None, channels), name="side_code")
     x = keras.layers.Dense(hidden, name="side_hidden")(code)
     x = keras.layers.LeakyReLU(negative_slope=0.2, name="side_lrelu")(x)

@@ -112,10 +112,11 @@ def test_a_write_error_is_raised_at_a_later_write_or_at_drain() -> None:
 
 
 def test_abort_drops_waiting_frames() -> None:
-    release = threading.Event()
+    release, writing = threading.Event(), threading.Event()
 
     class Slow(Session):
         def write(self, frame: int) -> None:
+            writing.set()
             assert release.wait(WAIT_S)
             super().write(frame)
 
@@ -123,6 +124,9 @@ def test_abort_drops_waiting_frames() -> None:
     behind = WriteBehind(session, depth=8)
     for frame in range(6):
         behind.write(frame)
+    # the writer thread must be inside frame 0's write before abort starts: without this wait it could still
+    # be taking frame 0 off the queue, see the stop, and rightly drop it too (a fresh clone's run did)
+    assert writing.wait(WAIT_S)
     stopper = threading.Thread(target=behind.abort)
     stopper.start()
     assert behind._stop.wait(WAIT_S)  # abort has begun while frame 0 is being written

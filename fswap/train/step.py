@@ -283,7 +283,7 @@ class TrainStep:
                     training: bool = True) -> LossInputs:
         """Run G_side on `warped` and package what the loss terms need."""
         latent, alpha, bgr, sides = self.forward(side, warped, eyes, training)
-        other = "b" if side == "a" else "a"
+        other = OTHER[side]
         return LossInputs(
             warped=warped, target=target, alpha=alpha, bgr=bgr,
             masked=alpha * bgr + (1.0 - alpha) * warped, side_outputs=tuple(sides),

@@ -95,6 +95,7 @@ class _CodeNetworkTerm:
     width and trained by the discriminator optimisers (`extra_models`)."""
 
     uses_discriminator = True
+    term = "code network"
 
     def __init__(self, config: Any) -> None:
         self.config = config
@@ -110,11 +111,19 @@ class _CodeNetworkTerm:
             self.model = self.build(int(networks.encoder.outputs[0].shape[-1]))
         return [self.model]
 
+    def _logits(self, code: Any) -> tf.Tensor:
+        """The owned network on `code`, in float32."""
+        if self.model is None:
+            raise RuntimeError(f"{self.term}: extra_models(networks) must be called before the loss is used")
+        return tf.cast(self.model(tf.cast(code, tf.float32)), tf.float32)
+
 
 class AaeLatentLoss(_CodeNetworkTerm):
     """Adversarial regularisation of the encoder's output (an 8×8×C map, treated as 64 C-dim vectors per
     face): a latent discriminator learns prior samples (1) from codes (0) with a logistic loss; the encoder
     is trained to make its codes pass as prior samples."""
+
+    term = "aae_latent"
 
     def build(self, channels: int) -> keras.Model:
         return latent_discriminator(channels, self.config.hidden, self.config.layers)
@@ -125,11 +134,6 @@ class AaeLatentLoss(_CodeNetworkTerm):
         if self.config.prior == "uniform":
             return tf.random.uniform(shape, -scale, scale)
         return tf.random.normal(shape, stddev=scale)
-
-    def _logits(self, code: tf.Tensor) -> tf.Tensor:
-        if self.model is None:
-            raise RuntimeError("aae_latent: extra_models(networks) must be called before the loss is used")
-        return tf.cast(self.model(tf.cast(code, tf.float32)), tf.float32)
 
     def generator_loss(self, x: LossInputs) -> tf.Tensor:
         if x.latent is None:
@@ -166,14 +170,10 @@ class SideConfusionLoss(_CodeNetworkTerm):
     BCE(C(code), ½), which is least where the classifier cannot tell the sides apart (logit 0). Why: a swap
     feeds decoder B the code of a face of A; if that code carries A's identity, decoder B repaints A."""
 
+    term = "side_confusion"
+
     def build(self, channels: int) -> keras.Model:
         return side_classifier(channels, self.config.hidden)
-
-    def _logits(self, code: Any, stop: bool) -> tf.Tensor:
-        if self.model is None:
-            raise RuntimeError("side_confusion: call extra_models(networks) before the loss is used")
-        code = tf.cast(code, tf.float32)
-        return tf.cast(self.model(tf.stop_gradient(code) if stop else code), tf.float32)
 
     @staticmethod
     def _side(x: LossInputs) -> str:
@@ -185,7 +185,7 @@ class SideConfusionLoss(_CodeNetworkTerm):
         if x.latent is None:
             return tf.constant(0.0)
         self._side(x)
-        logits = self._logits(x.latent, stop=False)
+        logits = self._logits(x.latent)
         return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), 0.5), logits))
 
     def discriminator_loss(self, x: LossInputs) -> tf.Tensor:
@@ -198,7 +198,7 @@ class SideConfusionLoss(_CodeNetworkTerm):
         pairs = [(x.latent, own)] + ([(x.other_latent, 1.0 - own)] if x.other_latent is not None else [])
         losses = []
         for code, label in pairs:
-            logits = self._logits(code, stop=True)
+            logits = self._logits(tf.stop_gradient(code))
             losses.append(tf.reduce_mean(
                 tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), label), logits)))
         return tf.add_n(losses) / float(len(losses))
